@@ -1,0 +1,1 @@
+"""GoodSeed: cannabis-seed prices across online seed banks, orchestrated with Dagster."""

@@ -1,0 +1,1 @@
+"""The thin FastAPI read API over core/marts."""

@@ -1,0 +1,122 @@
+"""The `goodseed` command: demo, database, market, API, extraction and re-parsing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from goodseed_dagster.demo import DemoOptions, run_demo
+
+    return run_demo(DemoOptions(serve=not args.no_serve, day=args.day, products_per_shop=args.products_per_shop,
+                                market_port=args.market_port))  # fmt: skip
+
+
+def _db(args: argparse.Namespace) -> int:
+    from goodseed_dagster.db import embedded
+    from goodseed_dagster.db.engine import database_url, libpq_url
+    from goodseed_dagster.db.migrate import upgrade
+    from goodseed_dagster.settings import get_settings
+
+    settings = get_settings()
+    if args.action == "stop":
+        print("stopped" if embedded.stop(settings.pgdata) else "not running")
+        return 0
+    url = database_url(settings)
+    if args.action == "migrate":
+        upgrade(url)
+        print("migrations applied")
+    else:
+        print(libpq_url(url))
+    return 0
+
+
+def _market(args: argparse.Namespace) -> int:
+    from goodseed_dagster.market.__main__ import main as market_main
+
+    return market_main(["--port", str(args.port), "--day", str(args.day)])
+
+
+def _api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from goodseed_dagster.api.main import create_app
+
+    uvicorn.run(create_app(), host=args.host, port=args.port)
+    return 0
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from goodseed_dagster.scraping.extract_cli import run_extract
+
+    return run_extract(args.paths, url=args.url, currency=args.currency, explain=args.explain)
+
+
+def _reparse(args: argparse.Namespace) -> int:
+    from goodseed_dagster.assets.extract import extract_crawl
+    from goodseed_dagster.resources.archive import ArchiveResource
+    from goodseed_dagster.resources.postgres import Postgres
+    from goodseed_dagster.settings import get_settings
+
+    s = get_settings()
+    pg = Postgres(url=s.database_url.get_secret_value() if s.database_url else None, home=str(s.home))
+    store = ArchiveResource(root=str(s.archive_root), s3_bucket=s.s3_bucket, s3_prefix=s.s3_prefix,
+                            s3_endpoint_url=s.s3_endpoint_url)  # fmt: skip
+    meta = extract_crawl(pg, store, args.seller, args.crawl)
+    print(json.dumps({k: v for k, v in meta.items() if isinstance(v, int | float | str)}, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="goodseed", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="Postgres + market + full materialization, then the Dagster UI and the API.")
+    d.add_argument("--no-serve", action="store_true", help="materialize, print the summary and exit")
+    d.add_argument("--day", type=int, help="market day (default: one after the previous run, 0 the first time)")
+    d.add_argument("--products-per-shop", type=int, help="size of each simulated shop")
+    d.add_argument("--market-port", type=int, help="port of the simulated market (default GOODSEED_MARKET_PORT)")
+    d.set_defaults(func=_demo)
+
+    db = sub.add_parser("db", help="the database: url | migrate | stop (the embedded server)")
+    db.add_argument("action", choices=["url", "migrate", "stop"])
+    db.set_defaults(func=_db)
+
+    m = sub.add_parser("market", help="run the simulated market in the foreground")
+    m.add_argument("--port", type=int, default=8765)
+    m.add_argument("--day", type=int, default=0)
+    m.set_defaults(func=_market)
+
+    a = sub.add_parser("api", help="serve the read API")
+    a.add_argument("--host", default="127.0.0.1")
+    a.add_argument("--port", type=int, default=8000)
+    a.set_defaults(func=_api)
+
+    e = sub.add_parser("extract", help="saved pages → JSON Lines, one object per offer")
+    e.add_argument("paths", nargs="+", metavar="PATH")
+    e.add_argument("--url", help="the page's URL (resolves relative links; default file://PATH)")
+    e.add_argument("--currency", help="fallback ISO 4217 code where the page states none")
+    e.add_argument("--explain", action="store_true", help="add adapter and regular_price keys")
+    e.set_defaults(func=_extract)
+
+    r = sub.add_parser("reparse", help="rebuild a seller's listings from the archive (no network)")
+    r.add_argument("--seller", required=True)
+    r.add_argument("--crawl", type=int, help="crawl id (default: the newest)")
+    r.set_defaults(func=_reparse)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

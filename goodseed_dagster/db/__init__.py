@@ -1,0 +1,1 @@
+"""Postgres: the embedded server, SQLAlchemy tables, Alembic migrations and bulk loaders."""

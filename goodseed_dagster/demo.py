@@ -1,0 +1,255 @@
+"""`goodseed demo`: embedded Postgres + simulated market + full materialization, then the UI and the API.
+
+Everything runs against real parts over real sockets: the market on 127.0.0.1, Postgres over its unix
+socket, Dagster runs recorded in the instance under .goodseed/dagster so the UI shows their history.
+Each run moves the market clock one day forward, so price history grows run after run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from goodseed_dagster.settings import PROJECT_ROOT, Settings, get_settings
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    serve: bool = True
+    day: int | None = None
+    products_per_shop: int | None = None
+    market_port: int | None = None
+
+
+def say(msg: str) -> None:
+    print(f"[goodseed {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _check_port_free(port: int, what: str) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            raise SystemExit(f"goodseed demo: port {port} for the {what} is in use ({e.strerror}); "
+                             f"stop what holds it or set GOODSEED_{what.upper()}_PORT") from e  # fmt: skip
+
+
+def _market_day(home: Path, override: int | None) -> int:
+    if override is not None:
+        return override
+    state = home / "market_day"
+    return int(state.read_text()) + 1 if state.exists() else 0
+
+
+def _prepare_dagster_home(home: Path) -> Path:
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    return dagster_home
+
+
+def materialize_everything(sellers: list[str]) -> dict[str, str]:
+    """Sources and FX, then each seller's crawl → listings → offers (one failure never stops the others),
+    then the catalogue. Returns {seller: "ok" | error}."""
+    import dagster as dg
+
+    from goodseed_dagster.definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    assets = list(defs.assets or [])
+    resources = dict(defs.resources or {})
+
+    def run(selection: list[str], partition: str | None = None) -> dg.ExecuteInProcessResult:
+        return dg.materialize(assets, selection=selection, partition_key=partition, instance=instance,
+                              resources=resources, raise_on_error=False, tags={"goodseed/trigger": "demo"})  # fmt: skip
+
+    base = run(["seller_sources", "fx_rates"])
+    if not base.success:
+        raise SystemExit(f"goodseed demo: sources/FX failed: {_failure(base)}")
+    instance.add_dynamic_partitions("sellers", [s for s in sellers if not instance.has_dynamic_partition("sellers", s)])
+    outcome: dict[str, str] = {}
+    for i, seller in enumerate(sellers, 1):
+        started = time.monotonic()
+        result = run(["raw_pages", "listings", "offers"], seller)
+        outcome[seller] = "ok" if result.success else _failure(result)
+        say(f"  [{i}/{len(sellers)}] {seller}: {outcome[seller]} ({time.monotonic() - started:.1f} s)")
+    catalogue = run(["strain_catalogue"])
+    if not catalogue.success:
+        raise SystemExit(f"goodseed demo: strain_catalogue failed: {_failure(catalogue)}")
+    return outcome
+
+
+def _failure(result: Any) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            return f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[0]}"
+    return "failed"
+
+
+def print_summary(summary: dict[str, Any], day: int) -> None:
+    rows = [
+        ("market day", day),
+        ("sellers crawled", f"{summary['sellers_ok']} ok, {summary['sellers_partial']} partial, "
+                            f"{summary['sellers_failed']} failed"),
+        ("pages", f"{summary['pages']} ({summary['pages_not_modified']} not modified, "
+                  f"{summary['bytes'] / 1e6:.1f} MB)"),
+        ("offers (active)", summary["offers"]),
+        ("strains", f"{summary['strains']} ({summary['strains_sold_by_several']} sold by several sellers)"),
+        ("price changes since last run", summary["price_changes"]),
+        ("price history rows added", summary["price_history_rows"]),
+        ("quarantined rows", summary["quarantined"]),
+    ]  # fmt: skip
+    width = max(len(k) for k, _ in rows)
+    print("\n".join(["", "GoodSeed summary", "-" * 40, *(f"{k:<{width}}  {v}" for k, v in rows), ""]), flush=True)
+
+
+@contextmanager
+def _child(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A child in its own process group, so stopping it stops its grandchildren (code servers) too."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield proc
+    finally:
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _wait_http(url: str, what: str, proc: subprocess.Popen[bytes] | None, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"goodseed demo: the {what} exited with status {proc.returncode}; see its log")
+        try:
+            if httpx.get(url, timeout=2.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"goodseed demo: the {what} did not answer at {url} within {timeout:.0f} s")
+
+
+@contextmanager
+def _api_server(settings: Settings) -> Iterator[str]:
+    import uvicorn
+
+    from goodseed_dagster.api.main import create_app
+
+    config = uvicorn.Config(create_app(), host=settings.api_host, port=settings.api_port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="goodseed-api", daemon=True)
+    thread.start()
+    url = f"http://{settings.api_host}:{settings.api_port}"
+    try:
+        _wait_http(f"{url}/health", "API", None, timeout=30)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _serve_forever(settings: Settings, env: dict[str, str]) -> None:
+    logs = settings.home / "logs"
+    logs.mkdir(exist_ok=True)
+    bin_dir = Path(sys.executable).parent
+    workspace = str(PROJECT_ROOT / "workspace.yaml")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with ExitStack() as stack:
+        ui = stack.enter_context(_child(
+            [str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(settings.ui_port), "-w", workspace],
+            env, logs / "dagster-webserver.log"))  # fmt: skip
+        daemon = stack.enter_context(_child([str(bin_dir / "dagster-daemon"), "run", "-w", workspace], env,
+                                            logs / "dagster-daemon.log"))  # fmt: skip
+        api_url = stack.enter_context(_api_server(settings))
+        ui_url = f"http://127.0.0.1:{settings.ui_port}"
+        _wait_http(f"{ui_url}/server_info", "Dagster webserver", ui)
+        say(f"Dagster UI: {ui_url}")
+        say(f"API:        {api_url}  (try {api_url}/v1/strains?limit=5, docs at {api_url}/docs)")
+        say(f"logs:       {logs}")
+        say("ready. Press Ctrl-C to stop.")
+        while not stop.wait(1.0):
+            if daemon.poll() is not None or ui.poll() is not None:
+                say("a Dagster process exited unexpectedly; stopping (see logs)")
+                break
+        say("stopping ...")
+
+
+def run_demo(opts: DemoOptions) -> int:
+    from goodseed_dagster.db import embedded
+    from goodseed_dagster.db.engine import database_url, engine_for
+    from goodseed_dagster.db.migrate import upgrade
+    from goodseed_dagster.market import Market, serve
+    from goodseed_dagster.scraping.sources import dump_sources
+    from goodseed_dagster.summary import last_crawl_id, run_summary
+
+    started = time.monotonic()
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    if opts.serve:
+        _check_port_free(settings.ui_port, "ui")
+        _check_port_free(settings.api_port, "api")
+    external = settings.database_url is not None
+    say("starting Postgres" + (" (DATABASE_URL)" if external else f" (embedded, data in {settings.pgdata})"))
+    url = database_url(settings)
+    try:
+        upgrade(url)
+        say("migrations applied")
+        day = _market_day(settings.home, opts.day)
+        market_kwargs = {"products_per_shop": opts.products_per_shop} if opts.products_per_shop else {}
+        market = Market(day=day, **market_kwargs)
+        port = settings.market_port if opts.market_port is None else opts.market_port
+        with serve(market, host="127.0.0.1", port=port) as server:
+            say(f"simulated market on {server.url}, day {day}, {len(market.shops)} shops")
+            sources_file = settings.home / "sources.yaml"
+            sources_file.write_text(dump_sources(market.source_configs(server.url)))
+            env = {**os.environ, "GOODSEED_HOME": str(settings.home), "GOODSEED_SOURCES_FILE": str(sources_file),
+                   "GOODSEED_FX_URL": f"{server.url}/fx/eurofxref-daily.xml",
+                   "DAGSTER_HOME": str(_prepare_dagster_home(settings.home)),
+                   "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
+            os.environ.update(env)
+            get_settings.cache_clear()
+            with engine_for(url).connect() as conn:
+                since = last_crawl_id(conn)
+            say(f"materializing the asset graph for {len(market.shops)} sellers")
+            materialize_everything([s.slug for s in market.shops])
+            (settings.home / "market_day").write_text(str(day))
+            with engine_for(url).connect() as conn:
+                print_summary(run_summary(conn, since), day)
+            say(f"pipeline done in {time.monotonic() - started:.1f} s")
+            if opts.serve:
+                _serve_forever(get_settings(), env)
+    finally:
+        engine_for(url).dispose()
+        if not external and embedded.stop(settings.pgdata):
+            say("embedded Postgres stopped")
+    return 0

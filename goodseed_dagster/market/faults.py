@@ -1,0 +1,75 @@
+"""Fault injection knobs: 5xx, 429 with Retry-After, slow, truncated and malformed responses.
+
+Decisions are a pure function of (seed, shop, request number), so a test run is reproducible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from goodseed_dagster.market.catalog import unit
+
+FaultKind = Literal["error", "throttle", "slow", "truncate", "malformed"]
+
+
+class FaultRates(BaseModel):
+    """Probabilities per request (checked in this order; they add up)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    throttle_rate: float = Field(default=0.0, ge=0, le=1)
+    slow_rate: float = Field(default=0.0, ge=0, le=1)
+    slow_seconds: float = Field(default=2.0, ge=0, le=60)
+    truncate_rate: float = Field(default=0.0, ge=0, le=1)
+    malformed_rate: float = Field(default=0.0, ge=0, le=1)
+
+
+class Faults(FaultRates):
+    """Market-wide fault rates plus per-shop overrides (e.g. {"seedvault": {"error_rate": 1}})."""
+
+    seed: int = 0
+    per_shop: dict[str, FaultRates] = Field(default_factory=dict)
+
+    def rates_for(self, shop: str) -> FaultRates:
+        return self.per_shop.get(shop, self)
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    kind: FaultKind
+    seconds: float = 0.0
+
+
+def decide(faults: Faults, shop: str, counter: int) -> Fault | None:
+    """The fault (if any) for this shop's `counter`-th request."""
+    r = faults.rates_for(shop)
+    u = unit("fault", faults.seed, shop, counter)
+    edge = 0.0
+    for kind, rate in (
+        ("error", r.error_rate),
+        ("throttle", r.throttle_rate),
+        ("slow", r.slow_rate),
+        ("truncate", r.truncate_rate),
+        ("malformed", r.malformed_rate),
+    ):
+        edge += rate
+        if u < edge:
+            return Fault(kind, r.slow_seconds if kind == "slow" else 0.0)  # type: ignore[arg-type]
+    return None
+
+
+def truncate(body: bytes) -> bytes:
+    """The body cut short, as a dropped connection leaves it."""
+    return body[: max(1, len(body) // 3)]
+
+
+def malform(body: bytes, counter: int) -> bytes:
+    """Broken markup/JSON: unbalanced tags, a stray quote, a chunk dropped from the middle."""
+    n = len(body)
+    a, b = n // 3, n // 3 + max(1, n // 10)
+    broken = body[:a] + b'<div class="x\' <<"{' + body[b:]
+    return broken.replace(b"</", b"<", 3 + counter % 5)

@@ -1,0 +1,1 @@
+"""Plain polars normalization and entity resolution (no Dagster imports)."""

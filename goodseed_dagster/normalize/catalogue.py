@@ -1,0 +1,105 @@
+"""Cross-seller entity resolution: offers' match keys → one strain per (breeder, strain, sex, flowering).
+
+Exact keys come from the vectorized name rules; on top of them:
+1. a curated alias (breeder key, name key) → strain key overrides everything;
+2. an offer whose sex the shop does not state joins the one strain of that name that has a sex;
+3. rapidfuzz merges spelling variants within a (breeder, sex, flowering) block ("Girl Scout Cookie" ~
+   "Girl Scout Cookies"), never across different numbers ("Gelato 33" ≠ "Gelato 41"), preferring strain
+   keys that already exist so keys stay stable from one run to the next.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import polars as pl
+from rapidfuzz import fuzz, process
+
+FUZZY_CUTOFF = 92.0
+_DIGITS = re.compile(r"\d+")
+
+
+def _split_keys(df: pl.DataFrame) -> pl.DataFrame:
+    parts = pl.col("match_key").str.split_exact("|", 3)
+    return df.with_columns(parts.struct.rename_fields(["bkey", "nkey", "sex_key", "flower_key"]).alias("parts")).unnest(
+        "parts"
+    )
+
+
+def resolve_strains(
+    offers: pl.DataFrame, aliases: pl.DataFrame | None = None, existing_keys: Iterable[str] = ()
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """offers: match_key, breeder, strain_name (one row per offer). Returns (mapping, strains).
+
+    mapping: match_key → strain_key; strains: strain_key, breeder, name, sex, flowering.
+    """
+    keyed = _split_keys(offers.select("match_key", "breeder", "strain_name"))
+    counts = keyed.group_by("match_key", "bkey", "nkey", "sex_key", "flower_key").agg(n=pl.len())
+    existing = set(existing_keys)
+
+    # 2. unknown sex → the single stated sex for the same breeder, name and flowering
+    stated = (
+        counts.filter(pl.col("sex_key") != "unknown")
+        .group_by("bkey", "nkey", "flower_key")
+        .agg(pl.col("sex_key").unique())
+        .filter(pl.col("sex_key").list.len() == 1)
+        .with_columns(pl.col("sex_key").list.first().alias("stated_sex"))
+        .drop("sex_key")
+    )
+    counts = counts.join(stated, on=["bkey", "nkey", "flower_key"], how="left").with_columns(
+        sex_key=pl.when(pl.col("sex_key") == "unknown").then(pl.coalesce("stated_sex", "sex_key"))
+        .otherwise("sex_key")
+    ).drop("stated_sex")
+
+    # 3. fuzzy merge of name keys within blocks
+    canonical: dict[tuple[str, str, str, str], str] = {}
+    for (bkey, sex, flower), block in counts.group_by("bkey", "sex_key", "flower_key"):
+        totals = block.group_by("nkey").agg(pl.col("n").sum()).to_dicts()
+        totals.sort(key=lambda r: (f"{bkey}|{r['nkey']}|{sex}|{flower}" not in existing, -r["n"], r["nkey"]))
+        reps: list[str] = []
+        for row in totals:
+            nkey = row["nkey"]
+            hit = process.extractOne(nkey, reps, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF) if reps else None
+            if hit and _DIGITS.findall(hit[0]) == _DIGITS.findall(nkey):
+                canonical[(str(bkey), nkey, str(sex), str(flower))] = hit[0]
+            else:
+                reps.append(nkey)
+                canonical[(str(bkey), nkey, str(sex), str(flower))] = nkey
+
+    rows = counts.select("match_key", "bkey", "nkey", "sex_key", "flower_key").to_dicts()
+    mapping = pl.DataFrame(
+        {
+            "match_key": [r["match_key"] for r in rows],
+            "strain_key": [
+                f"{r['bkey']}|{canonical[(r['bkey'], r['nkey'], r['sex_key'], r['flower_key'])]}"
+                f"|{r['sex_key']}|{r['flower_key']}"
+                for r in rows
+            ],
+        },
+        schema={"match_key": pl.String, "strain_key": pl.String},
+    )
+
+    # 1. curated aliases win
+    if aliases is not None and aliases.height:
+        alias_map = keyed.select("match_key", "bkey", "nkey").unique().join(
+            aliases.select("bkey", "nkey", pl.col("strain_key").alias("alias_key")), on=["bkey", "nkey"]
+        )
+        mapping = mapping.join(alias_map.select("match_key", "alias_key"), on="match_key", how="left").select(
+            "match_key", strain_key=pl.coalesce("alias_key", "strain_key")
+        )
+
+    strains = (
+        keyed.join(mapping, on="match_key")
+        .group_by("strain_key")
+        .agg(
+            breeder=pl.col("breeder").mode().sort().first(),
+            name=pl.col("strain_name").mode().sort().first(),
+        )
+        .with_columns(
+            sex=pl.col("strain_key").str.split("|").list.get(2).replace("unknown", None),
+            flowering=pl.col("strain_key").str.split("|").list.get(3),
+        )
+        .sort("strain_key")
+    )
+    return mapping, strains

@@ -1,0 +1,36 @@
+"""The ECB euro reference rates feed (eurofxref-daily.xml): units of each currency per 1 EUR."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from lxml import etree
+
+from goodseed_dagster.errors import GoodSeedError
+
+_NS = {"ecb": "http://www.ecb.int/vocabulary/2002-08-01/eurofxref"}
+
+
+class FxFeedError(GoodSeedError):
+    retryable = True
+
+
+def parse_ecb_daily(xml: bytes) -> tuple[date, dict[str, float]]:
+    """(day, {currency: per_eur}); raises FxFeedError naming what is wrong with the feed."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as e:
+        raise FxFeedError(f"FX feed is not valid XML: {e}") from e
+    day_cube = root.find(".//ecb:Cube[@time]", _NS)
+    if day_cube is None:
+        raise FxFeedError("FX feed has no <Cube time=...> element (not the ECB daily format)")
+    try:
+        day = date.fromisoformat(day_cube.get("time", ""))
+        rates = {c.get("currency", ""): float(c.get("rate", "")) for c in day_cube.findall("ecb:Cube", _NS)}
+    except ValueError as e:
+        raise FxFeedError(f"FX feed has a bad date or rate: {e}") from e
+    bad = [cur for cur, rate in rates.items() if len(cur) != 3 or not cur.isalpha() or rate <= 0]
+    if bad or not rates:
+        raise FxFeedError(f"FX feed has invalid currencies or rates: {bad or 'none listed'}")
+    return day, rates

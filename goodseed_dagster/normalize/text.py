@@ -1,0 +1,118 @@
+"""Vectorized text rules for the names shops give breeders, strains, packs, sex and flowering.
+
+Every rule is a polars expression so normalization runs over whole frames without per-row Python.
+The patterns cover the forms real shops use (English, Spanish, German, Dutch, French, Italian).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+_FEM = r"(?i)\b(?:fem|femini[sz]ed|feminised|feminized|feminizad[ao]s?|feminisiert[e]?|gefeminiseerde?|féminisées?|femminizzat[ie])\b"
+_REG = r"(?i)\b(?:reg|regular|regulares?|regul(?:ä|ae)re?|regulier(?:e)?|réguli(?:è|e)res?|regolari)\b"
+_AUTO = r"(?i)\b(?:auto|autos|autoflower(?:ing|s)?|auto-?flowering|autom[aá]tic[ao]s?|autofloreciente?s?|autoflorecientes)\b"
+_PHOTO = r"(?i)\b(?:photoperiod(?:ic)?|photo|fast version|fast flowering|f1 fast)\b"
+
+# Pack size forms: "5 Feminised Seeds", "1 Single Regular Seed", "Pack of 10", "x5", "5er Packung",
+# "Pack 5 semillas", "5 zaden", "10 graines", "5 semi", "5 pcs".
+_PACK_PATTERNS = [
+    r"(?i)\bpack\s*(?:of\s*)?(\d{1,4})\b",
+    r"(?i)\b(\d{1,4})\s*(?:x\s*)?(?:single\s+)?(?:(?:fem\w*|reg\w*|auto\w*)\s+)*(?:seeds?|semillas?|samen|zaden|graines|semi|pcs|stk|st\.)\b",
+    r"(?i)\b(\d{1,4})er\s*(?:packung|pack)\b",
+    r"(?i)\b(\d{1,4})\s*-?\s*pack\b",
+    r"(?i)(?:^|\s)x\s*(\d{1,4})\b",
+    r"(?i)^\s*(\d{1,4})\s*$",
+]
+_MULTI_PACK = r"(?i)\b(?P<n>\d{1,4})\s*x\s*(?P<m>\d{1,4})\s+(?:single\s+)?(?:(?:fem\w*|reg\w*|auto\w*)\s+)*seeds?\b"
+_SINGLE = r"(?i)\bsingle\s+(?:\w+\s+)?seed\b"
+
+_BREEDER_WORDS = r"(?i)\b(?:seed\s*(?:bank|company|co)|seeds?|genetics)\b\.?"
+_NUMBER_MARK = "zznumzz"
+_SALE_PREFIX = r"(?i)^\s*(?:sale|offer|promo|new|clearance)\s*[-:!|]+\s*"
+_NOISE_WORDS = (
+    r"(?i)\b(?:cannabis|marijuana|weed|hemp|strain|seeds?|semillas?|hanfsamen|samen|zaden|graines|semi"
+    r"|fem|femini[sz]ed|feminised|feminized|feminizad[ao]s?|feminisiert[e]?|gefeminiseerde?|féminisées?"
+    r"|reg|regular|regulares?|regul(?:ä|ae)re?|auto|autos|autoflower(?:ing|s)?|auto-?flowering"
+    r"|autofloreciente?s?|photoperiod|photo|fast version|pack|packs|packung|of|single|sale|von|by|de|from)\b"
+)
+
+
+def sex_expr(text: pl.Expr) -> pl.Expr:
+    """feminized / regular as stated in the text; null when the text does not say."""
+    return (
+        pl.when(text.str.contains(_FEM))
+        .then(pl.lit("feminized"))
+        .when(text.str.contains(_REG))
+        .then(pl.lit("regular"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def flowering_expr(text: pl.Expr) -> pl.Expr:
+    """autoflower / photoperiod as stated; shops mark autos, so unmarked seeds are photoperiod."""
+    return pl.when(text.str.contains(_AUTO)).then(pl.lit("autoflower")).otherwise(pl.lit("photoperiod"))
+
+
+def pack_size_expr(text: pl.Expr) -> pl.Expr:
+    """Seeds per pack from a label or title ("8 X 1 Single Seed" is 8, "7 X 10 Seeds" is 70); null when
+    no form matches."""
+    multi = text.str.extract_groups(_MULTI_PACK)
+    product = multi.struct.field("n").cast(pl.Int64, strict=False) * multi.struct.field("m").cast(pl.Int64, strict=False)
+    found = [text.str.extract(p, 1).cast(pl.Int64, strict=False) for p in _PACK_PATTERNS]
+    single = pl.when(text.str.contains(_SINGLE)).then(pl.lit(1, dtype=pl.Int64))
+    return pl.coalesce([product, *found, single])
+
+
+def breeder_key_expr(breeder: pl.Expr) -> pl.Expr:
+    """"Barneys Farm Seeds", "Barney's Farm" and "BARNEYS FARM" share the key "barneysfarm"."""
+    return (
+        breeder.str.to_lowercase()
+        .str.replace_all(r"[’`´']", "")
+        .str.replace_all(_BREEDER_WORDS, " ")
+        .str.replace_all(r"[^0-9a-z\p{L}]+", "")
+    )
+
+
+def _strip_packs(text: pl.Expr) -> pl.Expr:
+    for pattern in _PACK_PATTERNS:
+        text = text.str.replace_all(pattern.replace("(\\d{1,4})", "\\d{1,4}"), " ")
+    return text
+
+
+def _words(text: pl.Expr) -> pl.Expr:
+    """Lowercase, no apostrophes, "#4" glued to a marker (so pack rules never read it as a pack size)."""
+    return (
+        text.fill_null("")
+        .str.to_lowercase()
+        .str.replace_all(r"[’`´']", "")
+        .str.replace_all(r"#\s*(\d)", _NUMBER_MARK + "$1")
+    )
+
+
+def _phrase(text: pl.Expr) -> pl.Expr:
+    """Breeder-noise words dropped, punctuation to spaces, padded so " phrase " matches whole words."""
+    cleaned = text.str.replace_all(_BREEDER_WORDS, " ").str.replace_all(r"[^\w%]+", " ").str.replace_all(r"\s+", " ")
+    return pl.lit(" ") + cleaned.str.strip_chars() + pl.lit(" ")
+
+
+def strain_name_expr(title: pl.Expr, breeder: pl.Expr) -> pl.Expr:
+    """A strain's canonical name: the title without sale prefixes, pack, type and breeder words."""
+    phrase = _phrase(_words(breeder))
+    words = _phrase(_strip_packs(_words(title.str.replace(_SALE_PREFIX, ""))))
+    no_breeder = (
+        pl.when(phrase.str.strip_chars().str.len_chars() > 0)
+        .then(words.str.split(phrase).list.join(" "))
+        .otherwise(words)
+    )
+    return (
+        no_breeder.str.replace_all(_NOISE_WORDS, " ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars(" .")
+        .str.to_titlecase()
+        .str.replace_all("(?i)" + _NUMBER_MARK, "#")
+    )
+
+
+def name_key_expr(name: pl.Expr) -> pl.Expr:
+    """Matching key for strain names: letters and digits only."""
+    return name.str.to_lowercase().str.replace_all(r"[^0-9a-z\p{L}]+", "")

@@ -1,0 +1,25 @@
+"""ConfigurableResources, built once from the environment in build_resources()."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import dagster as dg
+
+from goodseed_dagster.resources.archive import ArchiveResource
+from goodseed_dagster.resources.http import CrawlerResource
+from goodseed_dagster.resources.postgres import Postgres
+from goodseed_dagster.settings import get_settings
+
+
+def build_resources() -> dict[str, Any]:
+    """The only place configuration meets Dagster: secrets stay EnvVars (the UI shows their names)."""
+    s = get_settings()
+    return {
+        "pg": Postgres(url=dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else None,
+                       home=str(s.home)),  # fmt: skip
+        "store": ArchiveResource(root=str(s.archive_root), s3_bucket=s.s3_bucket, s3_prefix=s.s3_prefix,
+                                 s3_endpoint_url=s.s3_endpoint_url),  # fmt: skip
+        "http": CrawlerResource(sources_file=str(s.sources_file), fx_url=s.fx_url, base_currency=s.base_currency),
+    }

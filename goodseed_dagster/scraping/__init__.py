@@ -1,0 +1,1 @@
+"""Plain-Python crawler and extractors (no Dagster imports)."""

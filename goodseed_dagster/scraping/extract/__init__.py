@@ -1,0 +1,96 @@
+"""Extraction adapters: fetched Page -> RawOffers, plus the links worth crawling next.
+
+Adapters: Shopify products.json, WooCommerce Store API and product pages, schema.org JSON-LD (fast
+path, no DOM) and microdata (extruct), OpenGraph as a last resort, and per-seller selector configs
+(parsel). `platform="auto"` detects; a configured platform overrides detection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from goodseed_dagster.errors import ExtractError
+from goodseed_dagster.scraping.extract.common import load_json, looks_like_json
+from goodseed_dagster.scraping.extract.detect import detect_json, detect_platform
+from goodseed_dagster.scraping.extract.linking import dedupe, html_links, is_sitemap, sitemap_links
+from goodseed_dagster.scraping.extract.selectors import SELECTOR_KEYS, selector_links, selector_offers
+from goodseed_dagster.scraping.extract.shopify import is_products_json, next_products_page, shopify_json
+from goodseed_dagster.scraping.extract.structured import structured
+from goodseed_dagster.scraping.extract.woocommerce import is_store_api, store_api, store_api_links, woo_page
+from goodseed_dagster.scraping.models import Page, Platform, RawOffer
+
+__all__ = ["SELECTOR_KEYS", "detect_platform", "extract", "links"]
+
+
+def extract(
+    page: Page,
+    *,
+    platform: Platform = "auto",
+    currency: str | None = None,
+    selectors: dict[str, str] | None = None,
+) -> list[RawOffer]:
+    """Every pack offer the page states ([] when none); ExtractError only if it cannot be parsed at all."""
+    try:
+        return _extract(page, platform, currency, selectors)
+    except ExtractError:
+        raise
+    except Exception as e:  # the contract: adapters never leak other exception types to the pipeline
+        raise ExtractError(page.url, f"{type(e).__name__}: {e}") from e
+
+
+def _extract(
+    page: Page, platform: Platform, currency: str | None, selectors: Mapping[str, str] | None
+) -> list[RawOffer]:
+    if not page.body.strip():
+        return []
+    if looks_like_json(page):
+        try:
+            data = load_json(page)
+        except (ValueError, RecursionError) as e:
+            if page.body.lstrip()[:1] in (b"{", b"["):
+                raise ExtractError(page.url, f"invalid JSON: {e}") from e
+        else:
+            kind = platform if platform in ("shopify", "woocommerce") else detect_json(data)
+            if kind == "shopify" and is_products_json(data):
+                return shopify_json(page, data, currency)
+            if kind == "woocommerce" and is_store_api(data):
+                return store_api(page, data, currency)
+            return []
+    kind = detect_platform(page) if platform == "auto" else platform
+    if selectors and (platform == "selectors" or kind == "selectors"):
+        return selector_offers(page, selectors, currency)
+    if kind == "woocommerce":
+        return woo_page(page, currency) or structured(page, currency)
+    return structured(page, currency, prefer="microdata" if kind == "microdata" else "jsonld")
+
+
+def links(page: Page, *, platform: Platform = "auto", selectors: dict[str, str] | None = None) -> list[str]:
+    """Absolute same-site URLs worth crawling next: pagination, product pages, sitemap entries, API pages."""
+    try:
+        return dedupe(_links(page, platform, selectors), page.url)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return []
+
+
+def _links(page: Page, platform: Platform, selectors: Mapping[str, str] | None) -> list[str]:
+    if not page.body.strip():
+        return []
+    if looks_like_json(page):
+        try:
+            data = load_json(page)
+        except (ValueError, RecursionError):
+            return []
+        if is_products_json(data):
+            return next_products_page(page, data)
+        if is_store_api(data) or (isinstance(data, list) and not data):
+            return store_api_links(page, data)
+        return []
+    if is_sitemap(page.body):
+        return sitemap_links(page.body, page.url)
+    if (
+        selectors
+        and platform in ("auto", "selectors")
+        and (selectors.get("product_links") or selectors.get("next_page"))
+    ):
+        return selector_links(page, selectors)
+    return html_links(page.body, page.url)

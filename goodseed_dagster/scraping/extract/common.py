@@ -1,0 +1,211 @@
+"""Helpers every adapter shares: prices, pack sizes, sex/flowering words, stock, canonical URLs."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from price_parser import Price
+
+from goodseed_dagster.scraping.models import Flowering, Page, Sex
+
+_PACK_PATTERNS = (
+    re.compile(r"pack\s+of\s+(\d{1,4})\b", re.I),
+    re.compile(
+        r"(?<![#\d.])(\d{1,4})\s*(?:x\s*)?(?:(?:single|fem|feminised|feminized|reg|regular|auto|"
+        r"autoflower(?:ing)?|photoperiod)\s+)*seeds?\b",
+        re.I,
+    ),
+    re.compile(r"(?<![#\d.])(\d{1,4})\s*-?\s*(?:pack|pk)\b", re.I),
+    re.compile(r"\bx\s*(\d{1,4})\b", re.I),
+)
+_SINGLE = re.compile(r"^\s*single(?:\s+\w+)?\s+seed\s*$", re.I)
+_FEM = re.compile(r"\bfem(?:ini[sz]ed)?\b", re.I)
+_REG = re.compile(r"\breg(?:ular)?\b", re.I)
+_AUTO = re.compile(r"\bauto(?:flower(?:ing|s)?|matic flowering)?\b", re.I)
+_PHOTO = re.compile(r"\bphoto(?:period)?\b", re.I)
+_CANONICAL = re.compile(r"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", re.I)
+_HREF = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.I)
+_SYMBOLS = {
+    "£": "GBP",
+    "€": "EUR",
+    "EUR": "EUR",
+    "GBP": "GBP",
+    "USD": "USD",
+    "CAD": "CAD",
+    "CHF": "CHF",
+    "US$": "USD",
+    "C$": "CAD",
+    "CA$": "CAD",
+    "Fr.": "CHF",
+}
+_IN = (
+    "instock",
+    "limitedavailability",
+    "onlineonly",
+    "instoreonly",
+    "presale",
+    "preorder",
+    "in stock",
+    "available",
+    "in-stock",
+    "backorder",
+)
+_OUT = ("outofstock", "soldout", "discontinued", "out of stock", "sold out", "unavailable", "out-of-stock")
+
+
+def decimal(value: Any) -> Decimal | None:
+    """A machine-readable price (number or "12.34" string) as Decimal; None when it is not one."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        value = repr(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        d = Decimal(value.strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() and d >= 0 else None
+
+
+def text_price(text: Any, fallback_currency: str | None = None) -> tuple[Decimal | None, str | None]:
+    """A printed price ("£18.72", "18,72 €") -> (amount, ISO currency or the fallback)."""
+    if not isinstance(text, str) or not text.strip():
+        return None, fallback_currency
+    p = Price.fromstring(text)
+    cur = _SYMBOLS.get((p.currency or "").strip())
+    if p.currency and p.currency.strip() == "$":
+        cur = fallback_currency or "USD"
+    amount = p.amount if p.amount is not None and p.amount.is_finite() and p.amount >= 0 else None
+    return amount, cur or fallback_currency
+
+
+def pack_size(*texts: Any) -> int | None:
+    """Seeds per pack from the first label that states it ("5 Feminised Seeds", "Pack of 10")."""
+    for text in texts:
+        if not isinstance(text, str) or not text:
+            continue
+        if _SINGLE.match(text):
+            return 1
+        for pattern in _PACK_PATTERNS:
+            found = pattern.findall(text)
+            if found:
+                n = int(found[-1])
+                if n > 0:
+                    return n
+    return None
+
+
+def quantity(value: Any) -> int | None:
+    """eligibleQuantity (QuantitativeValue, number or string) -> seeds per pack."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("value", value.get("minValue"))
+    d = decimal(value) if not isinstance(value, int) or isinstance(value, bool) else Decimal(value)
+    if d is None or d != d.to_integral_value() or not 0 < d < 100000:
+        return None
+    return int(d)
+
+
+def sex_of(*texts: Any) -> Sex | None:
+    """'feminized' / 'regular' only when a text says so."""
+    joined = " ".join(t for t in texts if isinstance(t, str))
+    fem, reg = bool(_FEM.search(joined)), bool(_REG.search(joined))
+    if fem != reg:
+        return "feminized" if fem else "regular"
+    return None
+
+
+def flowering_of(*texts: Any) -> Flowering | None:
+    """'autoflower' / 'photoperiod' only when a text says so."""
+    joined = " ".join(t for t in texts if isinstance(t, str))
+    auto, photo = bool(_AUTO.search(joined)), bool(_PHOTO.search(joined))
+    if auto != photo:
+        return "autoflower" if auto else "photoperiod"
+    return None
+
+
+def in_stock(value: Any) -> bool | None:
+    """schema.org availability (full URL or bare word), a bool, or stock text -> in stock?"""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if not isinstance(value, str):
+        return None
+    word = value.strip().lower().rsplit("/", 1)[-1]
+    if any(w in word for w in _OUT):
+        return False
+    if any(w in word for w in _IN):
+        return True
+    return None
+
+
+def text(value: Any) -> str | None:
+    """A display string (HTML entities decoded, whitespace collapsed); None if empty or not text."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str)), None)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    out = " ".join(html.unescape(value).split())
+    return out or None
+
+
+def strip_fragment(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+def same_site(url: str, page_url: str) -> bool:
+    """Same scheme family and host:port as the page (never off-site)."""
+    a, b = urlsplit(url), urlsplit(page_url)
+    return a.scheme in ("http", "https") and a.netloc.lower() == b.netloc.lower()
+
+
+def absolute(ref: Any, page_url: str) -> str | None:
+    """A same-site absolute URL for an href, without fragment; None for anything else."""
+    if (
+        not isinstance(ref, str)
+        or not ref.strip()
+        or ref.strip().startswith(("javascript:", "mailto:", "tel:"))
+    ):
+        return None
+    try:
+        url = strip_fragment(urljoin(page_url, html.unescape(ref.strip())))
+    except ValueError:
+        return None
+    return url if same_site(url, page_url) else None
+
+
+def canonical(page: Page, head: str | None = None) -> str | None:
+    """The page's <link rel=canonical> (same site only), read without building a tree."""
+    source = head if head is not None else decode(page)
+    m = _CANONICAL.search(source)
+    if not m:
+        return None
+    h = _HREF.search(m.group(0))
+    return absolute(h.group(1), page.url) if h else None
+
+
+def decode(page: Page) -> str:
+    """The body as text (UTF-8, replacing undecodable bytes)."""
+    return page.body.decode("utf-8", errors="replace")
+
+
+def load_json(page: Page) -> Any:
+    """The body as JSON, or raise ValueError."""
+    return json.loads(page.body.decode("utf-8", errors="strict"))
+
+
+def looks_like_json(page: Page) -> bool:
+    ct = (page.content_type or "").lower()
+    head = page.body[:64].lstrip()
+    return "json" in ct or head[:1] in (b"{", b"[")

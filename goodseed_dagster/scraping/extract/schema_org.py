@@ -1,0 +1,176 @@
+"""schema.org Product nodes -> offers: shared by the JSON-LD and microdata adapters.
+
+Handles Product with Offer / Offer list / AggregateOffer (with inner offers), ProductGroup with
+hasVariant, priceSpecification (StrikethroughPrice/ListPrice = the "was" price), eligibleQuantity,
+Brand objects or strings, availability as a full URL or a bare word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from goodseed_dagster.scraping.extract.common import (
+    absolute,
+    decimal,
+    flowering_of,
+    in_stock,
+    pack_size,
+    quantity,
+    sex_of,
+    text,
+)
+from goodseed_dagster.scraping.models import RawOffer
+
+_STRIKE = ("strikethroughprice", "listprice", "msrp", "regularprice")
+
+
+def types_of(node: dict[str, Any]) -> set[str]:
+    t = node.get("@type", node.get("type"))
+    values = t if isinstance(t, list) else [t]
+    return {v.rsplit("/", 1)[-1] for v in values if isinstance(v, str)}
+
+
+def product_nodes(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    """Product/ProductGroup nodes at the top of a JSON-LD document (lists, @graph, mainEntity)."""
+    if depth > 6:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from product_nodes(item, depth + 1)
+        return
+    if not isinstance(data, dict):
+        return
+    kinds = types_of(data)
+    if kinds & {"Product", "ProductGroup", "IndividualProduct", "ProductModel"}:
+        yield data
+        return
+    for key in ("@graph", "mainEntity", "itemListElement", "item"):
+        if key in data:
+            yield from product_nodes(data[key], depth + 1)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _brand(node: dict[str, Any]) -> str | None:
+    for key in ("brand", "manufacturer"):
+        for b in _as_list(node.get(key)):
+            name = text(b.get("name")) if isinstance(b, dict) else text(b)
+            if name:
+                return name
+    return None
+
+
+def _flat_offers(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    for o in _as_list(value):
+        if not isinstance(o, dict) or depth > 4:
+            continue
+        if "AggregateOffer" in types_of(o):
+            inner = _as_list(o.get("offers"))
+            if inner:
+                yield from _flat_offers(inner, depth + 1)
+            elif o.get("offerCount") in (1, "1") or (
+                decimal(o.get("lowPrice")) is not None
+                and decimal(o.get("lowPrice")) == decimal(o.get("highPrice"))
+            ):
+                yield {**o, "price": o.get("price", o.get("lowPrice"))}
+            continue
+        yield o
+
+
+def _prices(offer: dict[str, Any]) -> tuple[Decimal | None, Decimal | None, str | None]:
+    """(price now, struck "was" price, currency) from the offer and its priceSpecification(s)."""
+    price, currency = decimal(offer.get("price")), text(offer.get("priceCurrency"))
+    regular = None
+    for spec in _as_list(offer.get("priceSpecification")):
+        if not isinstance(spec, dict):
+            continue
+        kind = str(spec.get("priceType") or "").lower().rsplit("/", 1)[-1]
+        amount = decimal(spec.get("price"))
+        if kind in _STRIKE:
+            regular = amount
+        elif price is None:
+            price = amount
+        currency = currency or text(spec.get("priceCurrency"))
+    if regular is not None and price is not None and regular <= price:
+        regular = None
+    return price, regular, currency
+
+
+def offers_of(
+    node: dict[str, Any], page_url: str, fallback_url: str | None, currency: str | None, adapter: str
+) -> list[RawOffer]:
+    """Every pack offer of one Product / ProductGroup node."""
+    name = text(node.get("name"))
+    breeder = _brand(node)
+    url = absolute(node.get("url"), page_url) or fallback_url or page_url
+    pid = text(node.get("productGroupID") or node.get("productID") or node.get("sku") or node.get("mpn"))
+    out: list[RawOffer] = []
+    if "ProductGroup" in types_of(node):
+        for variant in _as_list(node.get("hasVariant")):
+            if not isinstance(variant, dict):
+                continue
+            label = text(variant.get("size")) or text(variant.get("name"))
+            for o in _flat_offers(variant.get("offers")):
+                out.append(
+                    _offer(
+                        o,
+                        url,
+                        name,
+                        breeder,
+                        pid,
+                        label,
+                        currency,
+                        adapter,
+                        [text(variant.get("name")), label],
+                        1,
+                    )
+                )
+        return out
+    offers = list(_flat_offers(node.get("offers")))
+    for o in offers:
+        out.append(
+            _offer(o, url, name, breeder, pid, text(o.get("name")), currency, adapter, [], len(offers))
+        )
+    return out
+
+
+def _offer(
+    o: dict[str, Any],
+    url: str,
+    name: str | None,
+    breeder: str | None,
+    pid: str | None,
+    label: str | None,
+    currency: str | None,
+    adapter: str,
+    more: list[str | None],
+    siblings: int,
+) -> RawOffer:
+    price, regular, cur = _prices(o)
+    size = quantity(o.get("eligibleQuantity")) or pack_size(label, *more)
+    if size is None and siblings == 1:
+        size = pack_size(name)
+    words = [name, label, *more]
+    extra = {"sku": s} if (s := text(o.get("sku"))) else {}
+    return RawOffer(
+        url=url,
+        name=name,
+        breeder=breeder,
+        sex=sex_of(*words),
+        flowering=flowering_of(*words),
+        pack_size=size,
+        price=price,
+        currency=cur or currency,
+        in_stock=in_stock(o.get("availability")),
+        product_id=pid,
+        variant=label,
+        regular_price=regular,
+        adapter=adapter,
+        extra=extra,
+    )

@@ -1,0 +1,93 @@
+"""Shopify /products.json: every product and variant, prices as strings, no currency (config supplies it)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from goodseed_dagster.scraping.extract.common import decimal, flowering_of, pack_size, sex_of, text
+from goodseed_dagster.scraping.models import Page, RawOffer
+
+
+def is_products_json(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("products"), list)
+
+
+def _store_root(page_url: str) -> str:
+    """The shop root for product URLs: everything before products.json (or /collections/...)."""
+    parts = urlsplit(page_url)
+    path = parts.path
+    for marker in ("/collections/", "/products.json", "/products/"):
+        if marker in path:
+            path = path[: path.index(marker)]
+            break
+    else:
+        path = path.rsplit("/", 1)[0]
+    return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/") + "/", "", ""))
+
+
+def _tags(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [t.strip() for t in value.split(",")]
+    return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
+
+
+def shopify_json(page: Page, data: Any, currency: str | None) -> list[RawOffer]:
+    """Offers of a products.json page (one per variant)."""
+    root = _store_root(page.url)
+    out: list[RawOffer] = []
+    for product in data.get("products", []):
+        if not isinstance(product, dict) or not isinstance(product.get("handle"), str):
+            continue
+        handle = product["handle"]
+        title = text(product.get("title"))
+        tags = _tags(product.get("tags"))
+        variants = [v for v in product.get("variants") or [] if isinstance(v, dict)]
+        for v in variants:
+            label = text(v.get("option1")) or text(v.get("title"))
+            size = pack_size(label)
+            if size is None and len(variants) == 1:
+                size = pack_size(title)
+            price, was = decimal(v.get("price")), decimal(v.get("compare_at_price"))
+            words = [title, label, *tags]
+            available = v.get("available")
+            out.append(
+                RawOffer(
+                    url=f"{root}products/{handle}",
+                    name=title,
+                    breeder=text(product.get("vendor")),
+                    sex=sex_of(*words),
+                    flowering=flowering_of(*words),
+                    pack_size=size,
+                    price=price,
+                    currency=currency,
+                    in_stock=available if isinstance(available, bool) else None,
+                    product_id=handle,
+                    variant=label,
+                    regular_price=was if was is not None and price is not None and was > price else None,
+                    adapter="shopify",
+                    extra={
+                        k: str(x)
+                        for k, x in (
+                            ("id", product.get("id")),
+                            ("variant_id", v.get("id")),
+                            ("sku", v.get("sku")),
+                        )
+                        if x is not None
+                    },
+                )
+            )
+    return out
+
+
+def next_products_page(page: Page, data: Any) -> list[str]:
+    """The next products.json page while this one is non-empty (Shopify ends with an empty list)."""
+    if not data.get("products"):
+        return []
+    parts = urlsplit(page.url)
+    query = dict(parse_qsl(parts.query))
+    try:
+        query["page"] = str(int(query.get("page", "1")) + 1)
+    except ValueError:
+        return []
+    return [urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))]

@@ -1,0 +1,53 @@
+"""The crawler's knobs, each with a default (as Scrapy's default_settings), and its User-Agent."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+
+from goodseed_dagster.scraping.netguard import Resolver
+
+BOT_NAME = "GoodSeedBot"
+BOT_CONTACT_URL = "https://goodseed.example/bot"
+MiB = 1024 * 1024
+
+
+def _package_version() -> str:
+    try:
+        return version("goodseed-dagster")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def user_agent(contact_url: str = BOT_CONTACT_URL) -> str:
+    """`GoodSeedBot/<version> (+<contact>)`: sellers can look us up and robots.txt can name us."""
+    return f"{BOT_NAME}/{_package_version()} (+{contact_url})"
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    """Per-crawl settings that are not part of a seller's config (the seller sets rate and concurrency)."""
+
+    max_attempts: int = 4  # per request, first try included
+    timeout_s: float = 30.0  # total per attempt: connect + headers + whole body
+    max_body_bytes: int = 5 * MiB  # decoded; larger bodies are aborted mid-stream
+    max_redirects: int = 5
+    breaker_threshold: int = 5  # consecutive failed requests (after retries) that stop the crawl
+    backoff_base_s: float = 0.5  # full jitter: uniform(0, min(backoff_max_s, base * 2**(attempt-1)))
+    backoff_max_s: float = 30.0
+    retry_after_max_s: float = 120.0  # a seller's Retry-After is honoured up to this
+    progress_every: int = 100  # pages between progress callbacks (one more at the end)
+    parse_concurrency: int = 2  # links() calls in flight at once
+    parse_executor: Executor | None = None  # None: the loop's default thread pool; a process pool fits
+    user_agent: str = field(default_factory=user_agent)
+    robots_agent: str = BOT_NAME  # the token matched against robots.txt User-agent lines
+    resolver: Resolver | None = None  # None: the system resolver (tests inject a name map)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.breaker_threshold < 1 or self.max_redirects < 0:
+            raise ValueError("max_attempts and breaker_threshold must be >= 1, max_redirects >= 0")
+        if self.timeout_s <= 0 or self.max_body_bytes <= 0 or self.progress_every < 1:
+            raise ValueError("timeout_s, max_body_bytes and progress_every must be positive")
+        if self.parse_concurrency < 1:
+            raise ValueError("parse_concurrency must be >= 1")

@@ -1,0 +1,48 @@
+"""Archived pages → offers, with no network: the same code serves the listings asset and `goodseed reparse`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from goodseed_dagster.errors import ExtractError
+from goodseed_dagster.scraping.extract import extract
+from goodseed_dagster.scraping.models import Page, RawOffer, SourceConfig
+
+
+@dataclass
+class ParseResult:
+    offers: list[tuple[str, RawOffer]] = field(default_factory=list)  # (page url, offer)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (page url, reason)
+    pages: int = 0
+    duplicates: int = 0
+
+
+def offer_identity(offer: RawOffer) -> tuple[str, str]:
+    """The same pack of the same product, wherever on the site it was seen."""
+    return (offer.product_id or offer.url, str(offer.pack_size) if offer.pack_size else (offer.variant or ""))
+
+
+def parse_pages(pages: Iterable[Page], source: SourceConfig,
+                on_page: Callable[[int], None] | None = None) -> ParseResult:  # fmt: skip
+    """Extract every page; a page that cannot be parsed is an error row, never a crash of the whole seller.
+    An offer seen on several pages (a listing card and its product page) is kept once, first seen wins."""
+    result = ParseResult()
+    seen: set[tuple[str, str]] = set()
+    for page in pages:
+        result.pages += 1
+        try:
+            offers = extract(page, platform=source.platform, currency=source.currency, selectors=source.selectors)
+        except ExtractError as e:
+            result.errors.append((page.url, e.reason))
+            continue
+        for offer in offers:
+            key = offer_identity(offer)
+            if key in seen:
+                result.duplicates += 1
+                continue
+            seen.add(key)
+            result.offers.append((page.url, offer))
+        if on_page is not None:
+            on_page(result.pages)
+    return result

@@ -1,0 +1,137 @@
+"""Retries (5xx, 429 Retry-After, timeouts, truncated bodies), size caps and the circuit breaker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from http_server import Reply, Site, html, links_of, sequence, serve
+
+from goodseed_dagster.scraping.archive import LocalObjectStore
+from goodseed_dagster.scraping.fetch import CrawlResult, crawl_sync
+from goodseed_dagster.scraping.models import PageRecord, SourceConfig
+from goodseed_dagster.scraping.options import CrawlOptions
+
+FAST = CrawlOptions(backoff_base_s=0.02, backoff_max_s=0.1, timeout_s=0.5)
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    with serve() as s:
+        s.route("/robots.txt", Reply(404))
+        yield s
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalObjectStore:
+    return LocalObjectStore(tmp_path)
+
+
+def run(
+    site: Site, store: LocalObjectStore, *paths: str, options: CrawlOptions = FAST, **kw: Any
+) -> CrawlResult:
+    source = SourceConfig(
+        slug="flaky",
+        name="Flaky shop",
+        base_url=site.url("/"),
+        entry_points=list(paths),
+        requests_per_minute=6000.0,
+        local=True,
+        **kw,
+    )
+    return crawl_sync(source, store=store, links=links_of, options=options)
+
+
+def page(result: CrawlResult, site: Site, path: str) -> PageRecord:
+    return next(r for r in result.pages if r.url == site.url(path))
+
+
+def test_500_twice_then_200_succeeds(site: Site, store: LocalObjectStore) -> None:
+    site.route("/flaky", sequence(Reply(500), Reply(502), html(text="finally")))
+    result = run(site, store, "/flaky")
+    record = page(result, site, "/flaky")
+    assert record.status == 200 and record.error is None and record.sha256
+    assert len(site.hits_for("/flaky")) == 3
+    assert b"finally" in store.get(record.sha256)
+
+
+def test_retries_are_bounded(site: Site, store: LocalObjectStore) -> None:
+    site.route("/down", Reply(503, b"<h1>maintenance</h1>"))
+    result = run(site, store, "/down", options=CrawlOptions(max_attempts=3, backoff_base_s=0.01))
+    record = page(result, site, "/down")
+    assert record.status == 503 and record.sha256 is None  # error pages are not archived
+    assert record.error == "transient server error (gave up after 3 attempts)"
+    assert len(site.hits_for("/down")) == 3 and result.failed == 1
+
+
+def test_404_is_not_retried(site: Site, store: LocalObjectStore) -> None:
+    result = run(site, store, "/missing")
+    record = page(result, site, "/missing")
+    assert (record.status, record.error, record.sha256) == (404, "HTTP 404", None)
+    assert len(site.hits_for("/missing")) == 1
+
+
+def test_429_retry_after_is_honoured(site: Site, store: LocalObjectStore) -> None:
+    site.route("/busy", sequence(Reply(429, headers={"Retry-After": "1"}), html(text="ok")))
+    result = run(site, store, "/busy")
+    assert page(result, site, "/busy").status == 200
+    first, second = site.hits_for("/busy")
+    assert second.t - first.t >= 1.0 - 0.02
+
+
+def test_timeout_is_retried(site: Site, store: LocalObjectStore) -> None:
+    site.route("/slow", sequence(Reply(200, b"late", delay_s=1.5), html(text="quick")))
+    site.route("/stuck", Reply(200, b"late", delay_s=1.5))
+    result = run(site, store, "/slow", "/stuck", options=CrawlOptions(max_attempts=2, timeout_s=0.3))
+    assert page(result, site, "/slow").status == 200
+    assert len(site.hits_for("/slow")) == 2
+    stuck = page(result, site, "/stuck")
+    assert stuck.status is None and stuck.error == "timeout after 0.3s (gave up after 2 attempts)"
+
+
+def test_truncated_body_is_retried(site: Site, store: LocalObjectStore) -> None:
+    full = html(text="x" * 5000)
+    site.route("/cut", sequence(Reply(200, full.body, truncate_to=100), full))
+    result = run(site, store, "/cut")
+    record = page(result, site, "/cut")
+    assert record.status == 200 and record.bytes == len(full.body)
+    assert store.get(record.sha256 or "") == full.body
+    assert len(site.hits_for("/cut")) == 2
+
+
+def test_huge_bodies_are_aborted_not_retried(site: Site, store: LocalObjectStore) -> None:
+    big = b"<html>" + b"x" * (1024 * 1024)
+    site.route("/declared", Reply(200, big))
+    site.route("/streamed", Reply(200, big, stream=True))  # no Content-Length: the cap trips mid-stream
+    options = CrawlOptions(max_body_bytes=64 * 1024, backoff_base_s=0.01)
+    result = run(site, store, "/declared", "/streamed", options=options)
+    declared, streamed = page(result, site, "/declared"), page(result, site, "/streamed")
+    assert declared.error == f"Content-Length {len(big)} exceeds 65536 bytes"
+    assert streamed.error == "body exceeds 65536 bytes"
+    assert declared.sha256 is None and streamed.sha256 is None
+    assert len(site.hits_for("/declared")) == len(site.hits_for("/streamed")) == 1
+    assert not list(store.root.rglob("*.gz"))
+
+
+def test_circuit_breaker_stops_the_crawl(site: Site, store: LocalObjectStore) -> None:
+    site.route("/", html(*[f"/broken/{i}" for i in range(20)]))
+    for i in range(20):
+        site.route(f"/broken/{i}", Reply(500))
+    options = CrawlOptions(max_attempts=2, backoff_base_s=0.01, breaker_threshold=3)
+    result = run(site, store, "/", options=options, concurrency=1)
+    assert result.partial
+    assert (result.stopped_reason or "").startswith("circuit breaker: 3 consecutive failed requests")
+    assert len(result.pages) == 4 and result.failed == 3  # the index, then three failures
+    assert sum(p.startswith("/broken/") for p in site.paths()) == 3 * 2
+
+
+def test_breaker_counts_only_consecutive_failures(site: Site, store: LocalObjectStore) -> None:
+    hrefs = [f"/p{i}" for i in range(8)]
+    site.route("/", html(*hrefs))
+    for i, href in enumerate(hrefs):
+        site.route(href, Reply(500) if i % 2 else html(text=href))  # every other page fails
+    options = CrawlOptions(max_attempts=1, breaker_threshold=2)
+    result = run(site, store, "/", options=options, concurrency=1)
+    assert not result.partial and result.failed == 4 and result.fetched == 5

@@ -1,0 +1,156 @@
+"""The crawler's pure pieces: URL keys, Retry-After, backoff, address rules, robots outcomes, pacing."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import itertools
+import random
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from goodseed_dagster.scraping.urls import normalize_url
+from goodseed_dagster.scraping.netguard import address_refusal, host_refusal, is_forbidden_ip
+from goodseed_dagster.scraping.options import CrawlOptions, user_agent
+from goodseed_dagster.scraping.ratelimit import TokenBucket
+from goodseed_dagster.scraping.request import RETRY_STATUSES, backoff_s, retry_after_s
+from goodseed_dagster.scraping.robots import RobotsRules
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("HTTP://Shop.Example:80/a?b=1#frag", "http://shop.example/a?b=1"),
+        ("https://shop.example:443", "https://shop.example/"),
+        ("https://user:pw@shop.example:8443/x#y", "https://shop.example:8443/x"),
+        ("http://[::1]:8080/p", "http://[::1]:8080/p"),
+        ("mailto:orders@shop.example", None),
+        ("javascript:void(0)", None),
+        ("http://shop.example:99999/", None),
+        ("/relative", None),
+    ],
+)
+def test_normalize_url(raw: str, key: str | None) -> None:
+    assert normalize_url(raw) == key
+
+
+def test_retry_after_seconds_and_dates() -> None:
+    now = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_s("120") == 120.0
+    assert retry_after_s("Thu, 26 Nov 2026 12:00:30 GMT", now=now) == 30.0
+    assert retry_after_s("Thu, 26 Nov 2026 11:00:00 GMT", now=now) == 0.0  # in the past: go now
+    assert retry_after_s("soon") is None and retry_after_s(None) is None and retry_after_s("-5") is None
+
+
+def test_backoff_is_full_jitter_and_capped() -> None:
+    options = CrawlOptions(backoff_base_s=0.5, backoff_max_s=4.0)
+    rng = random.Random(7)
+    assert all(0 <= backoff_s(1, options, rng) <= 0.5 for _ in range(200))
+    assert all(0 <= backoff_s(10, options, rng) <= 4.0 for _ in range(200))
+    assert max(backoff_s(10, options, rng) for _ in range(200)) > 2.0  # jitter spans the range
+
+
+def test_retry_statuses() -> None:
+    assert {408, 429, 500, 502, 503, 504} <= RETRY_STATUSES
+    assert not {200, 304, 400, 403, 404, 501} & RETRY_STATUSES
+
+
+@pytest.mark.parametrize(
+    ("ip", "forbidden"),
+    [
+        ("127.0.0.1", True),
+        ("10.0.0.1", True),
+        ("172.16.5.4", True),
+        ("192.168.1.1", True),
+        ("169.254.169.254", True),  # cloud metadata
+        ("0.0.0.0", True),
+        ("::1", True),
+        ("fe80::1", True),
+        ("fd00::1", True),
+        ("::ffff:10.0.0.1", True),
+        ("224.0.0.1", True),
+        ("93.184.216.34", False),
+        ("2606:2800:220:1:248:1893:25c8:1946", False),
+    ],
+)
+def test_forbidden_addresses(ip: str, forbidden: bool) -> None:
+    assert is_forbidden_ip(ipaddress.ip_address(ip)) is forbidden
+
+
+def test_host_and_address_refusals() -> None:
+    hosts = {"shop.example", "cdn.shop.example"}
+    assert host_refusal("https://SHOP.example/x", hosts) is None
+    assert host_refusal("ftp://shop.example/x", hosts) == "scheme 'ftp' not allowed"
+    assert host_refusal("https://evil.example/", hosts) == "host 'evil.example' not in the seller's hosts"
+
+    async def resolver(host: str) -> list[str]:
+        return {"ok.example": ["93.184.216.34"], "mixed.example": ["93.184.216.34", "10.1.2.3"]}[host]
+
+    async def nxdomain(host: str) -> list[str]:
+        raise OSError("Name or service not known")
+
+    async def checks() -> list[str | None]:
+        return [
+            await address_refusal("http://ok.example/", resolver),
+            await address_refusal("http://mixed.example/", resolver),
+            await address_refusal("http://10.0.0.1/", resolver),
+            await address_refusal("http://gone.example/", nxdomain),
+        ]
+
+    ok, mixed, literal, gone = asyncio.run(checks())
+    assert ok is None
+    assert mixed == "mixed.example resolves to non-public address 10.1.2.3"
+    assert literal == "10.0.0.1 is a non-public address"
+    assert gone == "cannot resolve gone.example: Name or service not known"
+
+
+def test_robots_outcomes_follow_rfc_9309() -> None:
+    body = b"User-agent: GoodSeedBot\nDisallow: /cart\nCrawl-delay: 2\n\nUser-agent: *\nDisallow: /\n"
+    ours = RobotsRules.from_status(200, body, "GoodSeedBot")
+    assert ours.can_fetch("https://s.example/seeds") and not ours.can_fetch("https://s.example/cart/1")
+    assert ours.min_interval_s == 2.0
+    assert not RobotsRules.from_status(200, body, "OtherBot").can_fetch("https://s.example/seeds")
+    assert RobotsRules.from_status(404, b"", "GoodSeedBot").can_fetch("https://s.example/anything")
+    down = RobotsRules.from_status(503, b"", "GoodSeedBot")
+    assert down.unreachable and not down.can_fetch("https://s.example/")
+    assert RobotsRules.from_status(None, b"", "GoodSeedBot", error="ConnectError").reason == (
+        "robots.txt unreachable (ConnectError): disallow all"
+    )
+
+
+def test_token_bucket_spaces_concurrent_callers() -> None:
+    bucket = TokenBucket.per_minute(600.0)  # 0.1 s
+
+    async def burst() -> list[float]:
+        stamps: list[float] = []
+
+        async def one() -> None:
+            await bucket.acquire()
+            stamps.append(time.monotonic())
+
+        await asyncio.gather(*(one() for _ in range(5)))
+        return sorted(stamps)
+
+    stamps = asyncio.run(burst())
+    assert all(b - a >= 0.1 - 0.005 for a, b in itertools.pairwise(stamps))
+
+
+def test_token_bucket_slow_to_and_defer() -> None:
+    bucket = TokenBucket(0.1)
+    assert bucket.reserve() == 0.0
+    bucket.slow_to(0.5)
+    assert bucket.reserve() == pytest.approx(0.5, abs=0.01)  # the promised slot moved too
+    bucket.slow_to(0.2)  # never faster
+    assert bucket.interval_s == 0.5
+    bucket.defer(3.0)
+    assert bucket.reserve() == pytest.approx(3.0, abs=0.01)
+    assert TokenBucket(1.0, burst=3).reserve() == 0.0
+
+
+def test_user_agent_names_the_bot_and_contact() -> None:
+    assert user_agent().startswith("GoodSeedBot/") and user_agent().endswith(
+        "(+https://goodseed.example/bot)"
+    )
+    assert user_agent("https://example.org/crawler").endswith("(+https://example.org/crawler)")

@@ -1,0 +1,136 @@
+"""`goodseed demo` as people run it: a real subprocess, real ports, real Postgres, the UI in Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from sqlalchemy import text
+
+from goodseed_dagster.db import embedded
+from goodseed_dagster.db.engine import _with_driver, engine_for
+from goodseed_dagster.market import Market
+
+pytestmark = pytest.mark.slow
+GOODSEED = str(Path(sys.executable).parent / "goodseed")
+SIZE = 25
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def demo_env(home: Path, new_database: Callable[[], str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOODSEED_", "DAGSTER_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(GOODSEED_HOME=str(home), GOODSEED_UI_PORT=str(free_port()), GOODSEED_API_PORT=str(free_port()),
+               GOODSEED_MARKET_PORT=str(free_port()))  # fmt: skip
+    if os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = new_database()
+    return env
+
+
+def db_url(home: Path, env: dict[str, str]) -> str:
+    return env.get("DATABASE_URL") or _with_driver(embedded.start(home / "pgdata"), "psycopg")
+
+
+@pytest.fixture
+def home(tmp_home: Path) -> Iterator[Path]:
+    yield tmp_home
+    embedded.stop(tmp_home / "pgdata")
+
+
+def test_demo_twice_adds_history_only_for_what_the_market_changed(home: Path, new_database: Callable[[], str]) -> None:
+    env = demo_env(home, new_database)
+    for day in (0, 1):
+        run = subprocess.run([GOODSEED, "demo", "--no-serve", "--products-per-shop", str(SIZE)], env=env,
+                             capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        assert f"market day                    {day}" in run.stdout
+        assert not embedded.is_running(home / "pgdata"), "the demo must stop the embedded Postgres it started"
+    assert (home / "market_day").read_text() == "1"
+    diff = Market(products_per_shop=SIZE).diff(0, 1)
+    engine = engine_for(db_url(home, env))
+    with engine.connect() as conn:
+        second = conn.execute(text("SELECT min(id) FROM core.crawls WHERE id > (SELECT max(id) / 2 FROM core.crawls)"))
+        first_of_day1 = int(second.scalar_one())
+        added = conn.execute(text("SELECT count(*) FROM core.price_history WHERE crawl_id >= :c"),
+                             {"c": first_of_day1}).scalar_one()  # fmt: skip
+        crawls = conn.execute(text("SELECT count(*) FROM core.crawls")).scalar_one()
+    engine.dispose()
+    assert crawls == 2 * len(Market(products_per_shop=SIZE).shops)
+    assert added == len(diff.changed) + len(diff.appeared)
+    assert f"price history rows added       {added}" in run.stdout
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.browser
+def test_demo_serves_ui_and_api_then_stops_cleanly(home: Path, new_database: Callable[[], str]) -> None:
+    env = demo_env(home, new_database)
+    ui, api = f"http://127.0.0.1:{env['GOODSEED_UI_PORT']}", f"http://127.0.0.1:{env['GOODSEED_API_PORT']}"
+    log = home / "demo.out"
+    with log.open("w") as out:
+        proc = subprocess.Popen([GOODSEED, "demo", "--products-per-shop", str(SIZE)], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while "ready." not in log.read_text():
+            assert proc.poll() is None, log.read_text()[-4000:]
+            assert time.monotonic() < deadline, "demo not ready within 5 minutes"
+            time.sleep(1)
+        demo = psutil.Process(proc.pid)
+        family = [demo, *demo.children(recursive=True)]
+        assert len(family) >= 3, "the demo runs the Dagster webserver and daemon as children"
+
+        strains = httpx.get(f"{api}/v1/strains", params={"limit": 5}, timeout=10).json()["items"]
+        assert len(strains) == 5
+        assert all(len(s["sellers"]) >= 2 for s in strains), strains
+
+        query = "{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename } } } } }"
+        ws = httpx.post(f"{ui}/graphql", json={"query": query}, timeout=30).json()
+        entries = ws["data"]["workspaceOrError"]["locationEntries"]
+        assert [(e["name"], e["locationOrLoadError"]["__typename"]) for e in entries] == [("goodseed", "RepositoryLocation")]
+
+        chromium = _chromium()
+        if chromium is None:
+            if os.environ.get("CI"):
+                pytest.fail("chromium is missing in CI: `make test` installs Debian's chromium")
+        else:
+            dom = subprocess.run(
+                [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                 f"--user-data-dir={home / 'chromium'}", "--virtual-time-budget=20000", "--dump-dom",
+                 f"{ui}/asset-groups"],
+                capture_output=True, text=True, timeout=120).stdout  # fmt: skip
+            for asset in ("raw_pages", "listings", "offers", "strain_catalogue"):
+                assert asset in dom, f"{asset} not rendered in the asset graph page"
+            assert "PythonError" not in dom and "Failed to load" not in dom
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, log.read_text()[-3000:]
+    time.sleep(0.5)
+    assert [p.pid for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+    assert not embedded.is_running(home / "pgdata")
+    for url in (ui, api):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url, timeout=2)
