@@ -11,8 +11,8 @@ def run_summary(conn: Connection, since_crawl_id: int) -> dict[str, Any]:
     """Counts over crawls newer than `since_crawl_id` (this run) and the current catalogue."""
     crawl = conn.execute(text("""
         SELECT count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE status = 'partial') AS partial,
-               count(*) FILTER (WHERE status = 'failed') AS failed, coalesce(sum(pages), 0) AS pages,
-               coalesce(sum(not_modified), 0) AS not_modified, coalesce(sum(bytes), 0) AS bytes
+               count(*) FILTER (WHERE status = 'failed') AS failed, coalesce(sum(pages), 0)::bigint AS pages,
+               coalesce(sum(not_modified), 0)::bigint AS not_modified, coalesce(sum(bytes), 0)::bigint AS bytes
         FROM core.crawls WHERE id > :since"""), {"since": since_crawl_id}).one()
     history = conn.execute(text("""
         SELECT count(*) FILTER (WHERE EXISTS (

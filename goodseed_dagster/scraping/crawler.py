@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from goodseed_dagster.errors import FetchError
-from goodseed_dagster.scraping.archive import ArchiveMissingError, ObjectStore
+from goodseed_dagster.scraping.archive import ArchiveCorruptError, ArchiveMissingError, ObjectStore
 from goodseed_dagster.scraping.models import Page, PageRecord, SourceConfig
 from goodseed_dagster.scraping.netguard import address_refusal, host_refusal, system_resolver
 from goodseed_dagster.scraping.options import CrawlOptions
@@ -197,7 +197,7 @@ class Crawler:
             if reply.status == 304 and prev is not None and prev.sha256:
                 try:
                     body = await asyncio.to_thread(self.store.get, prev.sha256)
-                except ArchiveMissingError:  # the manifest outlived its body: fetch it whole
+                except (ArchiveMissingError, ArchiveCorruptError):  # no usable body: fetch it whole
                     reply = await self.follow(url, {})
                 else:
                     return self.not_modified(url, fetched_at, reply, prev, body)
@@ -244,7 +244,7 @@ class Crawler:
         record.sha256 = await asyncio.to_thread(self.store.put, reply.body)
         self.result.fetched += 1
         self.result.bytes += len(reply.body)
-        return record, Page(reply.url, reply.body, record.content_type, reply.status)
+        return record, Page(reply.url, reply.body, record.content_type, reply.status, headers=reply.headers)
 
     def not_modified(
         self, url: str, fetched_at: datetime, reply: Reply, prev: PageRecord, body: bytes
@@ -262,8 +262,9 @@ class Crawler:
             not_modified=True,
         )
         self.result.not_modified += 1
-        # The extractors see the archived 2xx body as it was first served.
-        return record, Page(reply.url, body, prev.content_type, prev.status or 200)
+        # The extractors see the archived 2xx body as it was first served (prev may itself be a 304 row).
+        status = prev.status if prev.status is not None and 200 <= prev.status < 300 else 200
+        return record, Page(reply.url, body, prev.content_type, status, headers=reply.headers)
 
     def page_record(
         self,

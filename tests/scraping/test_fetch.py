@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from http_server import Hit, Reply, Site, html, links_of, serve
 
 from goodseed_dagster.scraping.archive import LocalObjectStore, object_key
 from goodseed_dagster.scraping.fetch import CrawlProgress, crawl, crawl_sync
-from goodseed_dagster.scraping.models import Page, SourceConfig
+from goodseed_dagster.scraping.models import Page, PageRecord, SourceConfig
 from goodseed_dagster.scraping.options import CrawlOptions
 
 ROBOTS = "User-agent: *\nDisallow: /private/\nCrawl-delay: {delay}\n"
@@ -188,3 +190,29 @@ def test_offsite_entry_point_is_refused_without_a_request(site: Site, store: Loc
         "refused: host 'elsewhere.test' not in the seller's hosts"
     )
     assert site.url("/b") in pages and result.failed == 1
+
+
+def test_304_without_the_archived_body_refetches_whole(site: Site, store: LocalObjectStore) -> None:
+    site.route("/robots.txt", Reply(404))
+    body = html(text="v2").body
+
+    def etagged(hit: Hit) -> Reply:
+        if hit.headers.get("if-none-match") == '"v1"':
+            return Reply(304)
+        return Reply(200, body, {"ETag": '"v2"'})
+
+    site.route("/", etagged)
+    lost = PageRecord(site.url("/"), 200, datetime.now(UTC), 1.0, sha256="0" * 64, etag='"v1"')
+    result = crawl_sync(source_for(site), store=store, links=links_of, previous={lost.url: lost})
+    record = by_path(result, site)["/"]
+    assert record.status == 200 and not record.not_modified and record.etag == '"v2"'
+    assert store.get(record.sha256 or "") == body
+    assert [h.headers.get("if-none-match") for h in site.hits_for("/")] == ['"v1"', None]
+
+
+def test_links_can_run_in_a_process_pool(site: Site, store: LocalObjectStore) -> None:
+    shop(site)
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        options = CrawlOptions(parse_executor=pool)
+        result = crawl_sync(source_for(site), store=store, links=links_of, options=options)
+    assert result.fetched == 5 and result.links_failed == 0

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from goodseed_dagster.scraping.urls import normalize_url
 from goodseed_dagster.scraping.netguard import address_refusal, host_refusal, is_forbidden_ip
 from goodseed_dagster.scraping.options import CrawlOptions, user_agent
 from goodseed_dagster.scraping.ratelimit import TokenBucket
 from goodseed_dagster.scraping.request import RETRY_STATUSES, backoff_s, retry_after_s
 from goodseed_dagster.scraping.robots import RobotsRules
+from goodseed_dagster.scraping.urls import normalize_url
 
 
 @pytest.mark.parametrize(
