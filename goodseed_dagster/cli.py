@@ -6,14 +6,19 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 
 def _demo(args: argparse.Namespace) -> int:
     from goodseed_dagster.demo import DemoOptions, run_demo
 
-    return run_demo(DemoOptions(serve=not args.no_serve, day=args.day, products_per_shop=args.products_per_shop,
-                                market_port=args.market_port))  # fmt: skip
+    return run_demo(
+        DemoOptions(
+            serve=not args.no_serve,
+            day=args.day,
+            products_per_shop=args.products_per_shop,
+            market_port=args.market_port,
+        )
+    )
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -38,7 +43,8 @@ def _db(args: argparse.Namespace) -> int:
 def _market(args: argparse.Namespace) -> int:
     from goodseed_dagster.market.__main__ import main as market_main
 
-    return market_main(["--port", str(args.port), "--day", str(args.day)])
+    market_main(["--port", str(args.port), "--day", str(args.day)])
+    return 0
 
 
 def _api(args: argparse.Namespace) -> int:
@@ -64,8 +70,12 @@ def _reparse(args: argparse.Namespace) -> int:
 
     s = get_settings()
     pg = Postgres(url=s.database_url.get_secret_value() if s.database_url else None, home=str(s.home))
-    store = ArchiveResource(root=str(s.archive_root), s3_bucket=s.s3_bucket, s3_prefix=s.s3_prefix,
-                            s3_endpoint_url=s.s3_endpoint_url)  # fmt: skip
+    store = ArchiveResource(
+        root=str(s.archive_root),
+        s3_bucket=s.s3_bucket,
+        s3_prefix=s.s3_prefix,
+        s3_endpoint_url=s.s3_endpoint_url,
+    )
     meta = extract_crawl(pg, store, args.seller, args.crawl)
     print(json.dumps({k: v for k, v in meta.items() if isinstance(v, int | float | str)}, indent=2))
     return 0
@@ -75,11 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="goodseed", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("demo", help="Postgres + market + full materialization, then the Dagster UI and the API.")
+    d = sub.add_parser(
+        "demo", help="Postgres + market + full materialization, then the Dagster UI and the API."
+    )
     d.add_argument("--no-serve", action="store_true", help="materialize, print the summary and exit")
-    d.add_argument("--day", type=int, help="market day (default: one after the previous run, 0 the first time)")
+    d.add_argument(
+        "--day", type=int, help="market day (default: one after the previous run, 0 the first time)"
+    )
     d.add_argument("--products-per-shop", type=int, help="size of each simulated shop")
-    d.add_argument("--market-port", type=int, help="port of the simulated market (default GOODSEED_MARKET_PORT)")
+    d.add_argument(
+        "--market-port", type=int, help="port of the simulated market (default GOODSEED_MARKET_PORT)"
+    )
     d.set_defaults(func=_demo)
 
     db = sub.add_parser("db", help="the database: url | migrate | stop (the embedded server)")

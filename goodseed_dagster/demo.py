@@ -44,8 +44,10 @@ def _check_port_free(port: int, what: str) -> None:
         try:
             s.bind(("127.0.0.1", port))
         except OSError as e:
-            raise SystemExit(f"goodseed demo: port {port} for the {what} is in use ({e.strerror}); "
-                             f"stop what holds it or set GOODSEED_{what.upper()}_PORT") from e  # fmt: skip
+            raise SystemExit(
+                f"goodseed demo: port {port} for the {what} is in use ({e.strerror}); "
+                f"stop what holds it or set GOODSEED_{what.upper()}_PORT"
+            ) from e
 
 
 def _market_day(home: Path, override: int | None) -> int:
@@ -70,17 +72,26 @@ def materialize_everything(sellers: list[str]) -> dict[str, str]:
     from goodseed_dagster.definitions import defs
 
     instance = dg.DagsterInstance.get()
-    assets = list(defs.assets or [])
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     resources = dict(defs.resources or {})
 
     def run(selection: list[str], partition: str | None = None) -> dg.ExecuteInProcessResult:
-        return dg.materialize(assets, selection=selection, partition_key=partition, instance=instance,
-                              resources=resources, raise_on_error=False, tags={"goodseed/trigger": "demo"})  # fmt: skip
+        return dg.materialize(
+            assets,
+            selection=selection,
+            partition_key=partition,
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+            tags={"goodseed/trigger": "demo"},
+        )
 
     base = run(["seller_sources", "fx_rates"])
     if not base.success:
         raise SystemExit(f"goodseed demo: sources/FX failed: {_failure(base)}")
-    instance.add_dynamic_partitions("sellers", [s for s in sellers if not instance.has_dynamic_partition("sellers", s)])
+    instance.add_dynamic_partitions(
+        "sellers", [s for s in sellers if not instance.has_dynamic_partition("sellers", s)]
+    )
     outcome: dict[str, str] = {}
     for i, seller in enumerate(sellers, 1):
         started = time.monotonic()
@@ -103,18 +114,27 @@ def _failure(result: Any) -> str:
 def print_summary(summary: dict[str, Any], day: int) -> None:
     rows = [
         ("market day", day),
-        ("sellers crawled", f"{summary['sellers_ok']} ok, {summary['sellers_partial']} partial, "
-                            f"{summary['sellers_failed']} failed"),
-        ("pages", f"{summary['pages']} ({summary['pages_not_modified']} not modified, "
-                  f"{summary['bytes'] / 1e6:.1f} MB)"),
+        (
+            "sellers crawled",
+            f"{summary['sellers_ok']} ok, {summary['sellers_partial']} partial, "
+            f"{summary['sellers_failed']} failed",
+        ),
+        (
+            "pages",
+            f"{summary['pages']} ({summary['pages_not_modified']} not modified, "
+            f"{summary['bytes'] / 1e6:.1f} MB)",
+        ),
         ("offers (active)", summary["offers"]),
         ("strains", f"{summary['strains']} ({summary['strains_sold_by_several']} sold by several sellers)"),
         ("price changes since last run", summary["price_changes"]),
         ("price history rows added", summary["price_history_rows"]),
         ("quarantined rows", summary["quarantined"]),
-    ]  # fmt: skip
+    ]
     width = max(len(k) for k, _ in rows)
-    print("\n".join(["", "GoodSeed summary", "-" * 40, *(f"{k:<{width}}  {v}" for k, v in rows), ""]), flush=True)
+    print(
+        "\n".join(["", "GoodSeed summary", "-" * 40, *(f"{k:<{width}}  {v}" for k, v in rows), ""]),
+        flush=True,
+    )
 
 
 @contextmanager
@@ -185,11 +205,26 @@ def _serve_forever(settings: Settings, env: dict[str, str]) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with ExitStack() as stack:
-        ui = stack.enter_context(_child(
-            [str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(settings.ui_port), "-w", workspace],
-            env, logs / "dagster-webserver.log"))  # fmt: skip
-        daemon = stack.enter_context(_child([str(bin_dir / "dagster-daemon"), "run", "-w", workspace], env,
-                                            logs / "dagster-daemon.log"))  # fmt: skip
+        ui = stack.enter_context(
+            _child(
+                [
+                    str(bin_dir / "dagster-webserver"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(settings.ui_port),
+                    "-w",
+                    workspace,
+                ],
+                env,
+                logs / "dagster-webserver.log",
+            )
+        )
+        daemon = stack.enter_context(
+            _child(
+                [str(bin_dir / "dagster-daemon"), "run", "-w", workspace], env, logs / "dagster-daemon.log"
+            )
+        )
         api_url = stack.enter_context(_api_server(settings))
         ui_url = f"http://127.0.0.1:{settings.ui_port}"
         _wait_http(f"{ui_url}/server_info", "Dagster webserver", ui)
@@ -225,17 +260,20 @@ def run_demo(opts: DemoOptions) -> int:
         upgrade(url)
         say("migrations applied")
         day = _market_day(settings.home, opts.day)
-        market_kwargs = {"products_per_shop": opts.products_per_shop} if opts.products_per_shop else {}
-        market = Market(day=day, **market_kwargs)
+        market = Market(day=day, products_per_shop=opts.products_per_shop) if opts.products_per_shop else Market(day=day)
         port = settings.market_port if opts.market_port is None else opts.market_port
         with serve(market, host="127.0.0.1", port=port) as server:
             say(f"simulated market on {server.url}, day {day}, {len(market.shops)} shops")
             sources_file = settings.home / "sources.yaml"
             sources_file.write_text(dump_sources(market.source_configs(server.url)))
-            env = {**os.environ, "GOODSEED_HOME": str(settings.home), "GOODSEED_SOURCES_FILE": str(sources_file),
-                   "GOODSEED_FX_URL": f"{server.url}/fx/eurofxref-daily.xml",
-                   "DAGSTER_HOME": str(_prepare_dagster_home(settings.home)),
-                   "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
+            env = {
+                **os.environ,
+                "GOODSEED_HOME": str(settings.home),
+                "GOODSEED_SOURCES_FILE": str(sources_file),
+                "GOODSEED_FX_URL": f"{server.url}/fx/eurofxref-daily.xml",
+                "DAGSTER_HOME": str(_prepare_dagster_home(settings.home)),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            }
             os.environ.update(env)
             get_settings.cache_clear()
             with engine_for(url).connect() as conn:

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-
 crawl_sellers = dg.define_asset_job(
     "crawl_sellers",
     selection=dg.AssetSelection.assets("raw_pages", "listings", "offers"),

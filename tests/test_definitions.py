@@ -45,8 +45,11 @@ def test_plain_cores_never_import_dagster() -> None:
         for path in (PACKAGE / core).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
-                names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                    [node.module or ""] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                )
                 if any(n == "dagster" or n.startswith(("dagster.", "dagster_")) for n in names):
                     offenders.append(str(path.relative_to(PACKAGE)))
     assert offenders == []

@@ -35,8 +35,12 @@ def free_port() -> int:
 def demo_env(home: Path, new_database: Callable[[], str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOODSEED_", "DAGSTER_"))}
     env.pop("DATABASE_URL", None)
-    env.update(GOODSEED_HOME=str(home), GOODSEED_UI_PORT=str(free_port()), GOODSEED_API_PORT=str(free_port()),
-               GOODSEED_MARKET_PORT=str(free_port()))  # fmt: skip
+    env.update(
+        GOODSEED_HOME=str(home),
+        GOODSEED_UI_PORT=str(free_port()),
+        GOODSEED_API_PORT=str(free_port()),
+        GOODSEED_MARKET_PORT=str(free_port()),
+    )
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = new_database()
     return env
@@ -52,11 +56,18 @@ def home(tmp_home: Path) -> Iterator[Path]:
     embedded.stop(tmp_home / "pgdata")
 
 
-def test_demo_twice_adds_history_only_for_what_the_market_changed(home: Path, new_database: Callable[[], str]) -> None:
+def test_demo_twice_adds_history_only_for_what_the_market_changed(
+    home: Path, new_database: Callable[[], str]
+) -> None:
     env = demo_env(home, new_database)
     for day in (0, 1):
-        run = subprocess.run([GOODSEED, "demo", "--no-serve", "--products-per-shop", str(SIZE)], env=env,
-                             capture_output=True, text=True, timeout=600)  # fmt: skip
+        run = subprocess.run(
+            [GOODSEED, "demo", "--no-serve", "--products-per-shop", str(SIZE)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         assert f"market day                    {day}" in run.stdout
         assert not embedded.is_running(home / "pgdata"), "the demo must stop the embedded Postgres it started"
@@ -64,10 +75,13 @@ def test_demo_twice_adds_history_only_for_what_the_market_changed(home: Path, ne
     diff = Market(products_per_shop=SIZE).diff(0, 1)
     engine = engine_for(db_url(home, env))
     with engine.connect() as conn:
-        second = conn.execute(text("SELECT min(id) FROM core.crawls WHERE id > (SELECT max(id) / 2 FROM core.crawls)"))
+        second = conn.execute(
+            text("SELECT min(id) FROM core.crawls WHERE id > (SELECT max(id) / 2 FROM core.crawls)")
+        )
         first_of_day1 = int(second.scalar_one())
-        added = conn.execute(text("SELECT count(*) FROM core.price_history WHERE crawl_id >= :c"),
-                             {"c": first_of_day1}).scalar_one()  # fmt: skip
+        added = conn.execute(
+            text("SELECT count(*) FROM core.price_history WHERE crawl_id >= :c"), {"c": first_of_day1}
+        ).scalar_one()
         crawls = conn.execute(text("SELECT count(*) FROM core.crawls")).scalar_one()
     engine.dispose()
     assert crawls == 2 * len(Market(products_per_shop=SIZE).shops)
@@ -85,8 +99,12 @@ def test_demo_serves_ui_and_api_then_stops_cleanly(home: Path, new_database: Cal
     ui, api = f"http://127.0.0.1:{env['GOODSEED_UI_PORT']}", f"http://127.0.0.1:{env['GOODSEED_API_PORT']}"
     log = home / "demo.out"
     with log.open("w") as out:
-        proc = subprocess.Popen([GOODSEED, "demo", "--products-per-shop", str(SIZE)], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)  # fmt: skip
+        proc = subprocess.Popen(
+            [GOODSEED, "demo", "--products-per-shop", str(SIZE)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 300
         while "ready." not in log.read_text():
@@ -104,7 +122,9 @@ def test_demo_serves_ui_and_api_then_stops_cleanly(home: Path, new_database: Cal
         query = "{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename } } } } }"
         ws = httpx.post(f"{ui}/graphql", json={"query": query}, timeout=30).json()
         entries = ws["data"]["workspaceOrError"]["locationEntries"]
-        assert [(e["name"], e["locationOrLoadError"]["__typename"]) for e in entries] == [("goodseed", "RepositoryLocation")]
+        assert [(e["name"], e["locationOrLoadError"]["__typename"]) for e in entries] == [
+            ("goodseed", "RepositoryLocation")
+        ]
 
         chromium = _chromium()
         if chromium is None:
@@ -112,11 +132,25 @@ def test_demo_serves_ui_and_api_then_stops_cleanly(home: Path, new_database: Cal
                 pytest.fail("chromium is missing in CI: `make test` installs Debian's chromium")
         else:
             dom = subprocess.run(
-                [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                 f"--user-data-dir={home / 'chromium'}", "--virtual-time-budget=20000", "--dump-dom",
-                 f"{ui}/asset-groups"],
-                capture_output=True, text=True, timeout=120).stdout  # fmt: skip
+                [
+                    chromium,
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                    f"--user-data-dir={home / 'chromium'}",
+                    "--virtual-time-budget=20000",
+                    "--dump-dom",
+                    f"{ui}/asset-groups",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            ).stdout
             for asset in ("raw_pages", "listings", "offers", "strain_catalogue"):
                 assert asset in dom, f"{asset} not rendered in the asset graph page"
             assert "PythonError" not in dom and "Failed to load" not in dom

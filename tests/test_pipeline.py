@@ -5,90 +5,48 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
-import dagster as dg
 import pytest
+from pipeline_harness import Pipeline, pipeline
 from sqlalchemy import Engine, text
 
-from goodseed_dagster.db.engine import engine_for
-from goodseed_dagster.definitions import defs
-from goodseed_dagster.market import Market, serve
-from goodseed_dagster.resources.archive import ArchiveResource
-from goodseed_dagster.resources.http import CrawlerResource
-from goodseed_dagster.resources.postgres import Postgres
-from goodseed_dagster.scraping.sources import dump_sources
-
-ASSETS = list(defs.assets or [])
-
-
-@dataclass
-class Env:
-    market: Market
-    url: str
-    engine: Engine
-    instance: dg.DagsterInstance
-    resources: dict[str, object]
-
-    def materialize(self, selection: list[str], partition: str | None = None) -> dg.ExecuteInProcessResult:
-        return dg.materialize(ASSETS, selection=selection, partition_key=partition, instance=self.instance,
-                              resources=self.resources)  # fmt: skip
-
-    def crawl_all(self) -> None:
-        self.materialize(["seller_sources", "fx_rates"])
-        slugs = [s.slug for s in self.market.shops]
-        self.instance.add_dynamic_partitions("sellers", [s for s in slugs
-                                                         if not self.instance.has_dynamic_partition("sellers", s)])
-        for slug in slugs:
-            self.materialize(["raw_pages", "listings", "offers"], slug)
-        self.materialize(["strain_catalogue"])
+from goodseed_dagster.market import Market
 
 
 @pytest.fixture
-def env(fresh_pg_url: str, tmp_path: Path) -> Iterator[Env]:
-    market = Market(day=0, products_per_shop=30)
-    with serve(market, host="127.0.0.1", port=0) as server, dg.instance_for_test() as instance:
-        sources = tmp_path / "sources.yaml"
-        sources.write_text(dump_sources(market.source_configs(server.url)))
-        resources = {
-            "pg": Postgres(url=fresh_pg_url),
-            "store": ArchiveResource(root=str(tmp_path / "archive")),
-            "http": CrawlerResource(sources_file=str(sources), fx_url=f"{server.url}/fx/eurofxref-daily.xml"),
-        }
-        yield Env(market, server.url, engine_for(fresh_pg_url), instance, resources)
-
-
-def _active_offers(engine: Engine) -> dict[str, set[tuple[str, int, Decimal, str, bool | None]]]:
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT seller, url, pack_size, price, currency, in_stock FROM core.offers WHERE active"))
-        out: dict[str, set[tuple[str, int, Decimal, str, bool | None]]] = defaultdict(set)
-        for r in rows:
-            out[r.seller].add((r.url, r.pack_size, r.price.normalize(), r.currency, r.in_stock))
-    return out
-
-
-def _truth(market: Market) -> dict[str, set[tuple[str, int, Decimal, str, bool | None]]]:
-    return {s.slug: {(o.product_url, o.pack_size, o.price.normalize(), o.currency, o.in_stock)
-                     for o in market.truth(s.slug)} for s in market.shops}  # fmt: skip
+def env(fresh_pg_url: str, tmp_path: Path) -> Iterator[Pipeline]:
+    with pipeline(Market(day=0, products_per_shop=30), fresh_pg_url, tmp_path) as p:
+        yield p
 
 
 def _history(engine: Engine) -> list[tuple[object, ...]]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(
-            "SELECT seller, offer_key, crawl_id, price, in_stock FROM core.price_history ORDER BY 1, 2, 3"))]  # fmt: skip
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT seller, offer_key, crawl_id, price, in_stock FROM core.price_history ORDER BY 1, 2, 3"
+                )
+            )
+        ]
 
 
-def test_every_shop_lands_exactly_and_the_catalogue_matches_across_shops(env: Env) -> None:
+def test_every_shop_lands_exactly_and_the_catalogue_matches_across_shops(env: Pipeline) -> None:
     env.crawl_all()
-    assert _active_offers(env.engine) == _truth(env.market)
+    assert env.active_offers() == env.truth()
     with env.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM core.quarantine")).scalar() == 0
-        linked = conn.execute(text("SELECT seller, url, pack_size, strain_key FROM core.offers WHERE active")).all()
+        linked = conn.execute(
+            text("SELECT seller, url, pack_size, strain_key FROM core.offers WHERE active")
+        ).all()
     assert all(r.strain_key for r in linked)
     # entity resolution against the market's own catalogue identity
-    strain_id = {(o.shop, o.product_url, o.pack_size): o.strain_id for s in env.market.shops for o in env.market.truth(s.slug)}
+    strain_id = {
+        (o.shop, o.product_url, o.pack_size): o.strain_id
+        for s in env.market.shops
+        for o in env.market.truth(s.slug)
+    }
     ids_per_key: dict[str, set[str]] = defaultdict(set)
     keys_per_id: dict[str, set[str]] = defaultdict(set)
     for r in linked:
@@ -97,21 +55,20 @@ def test_every_shop_lands_exactly_and_the_catalogue_matches_across_shops(env: En
         keys_per_id[sid].add(r.strain_key)
     assert {k: v for k, v in ids_per_key.items() if len(v) > 1} == {}, "different strains merged"
     assert {k: v for k, v in keys_per_id.items() if len(v) > 1} == {}, "one strain split in several"
-    shared = [k for k, ids in ids_per_key.items()
-              if len({r.seller for r in linked if r.strain_key == k}) > 1]  # fmt: skip
+    shared = [k for k, ids in ids_per_key.items() if len({r.seller for r in linked if r.strain_key == k}) > 1]
     assert len(shared) >= 5
 
 
-def test_rerunning_a_partition_changes_nothing(env: Env) -> None:
+def test_rerunning_a_partition_changes_nothing(env: Pipeline) -> None:
     env.crawl_all()
-    before = (_active_offers(env.engine), _history(env.engine))
+    before = (env.active_offers(), _history(env.engine))
     slug = env.market.shops[0].slug
     env.materialize(["listings", "offers"], slug)
     env.materialize(["strain_catalogue"])
-    assert (_active_offers(env.engine), _history(env.engine)) == before
+    assert (env.active_offers(), _history(env.engine)) == before
 
 
-def test_next_market_day_adds_history_only_for_changed_offers(env: Env) -> None:
+def test_next_market_day_adds_history_only_for_changed_offers(env: Pipeline) -> None:
     env.crawl_all()
     first = _history(env.engine)
     env.market.day = 1
@@ -120,10 +77,10 @@ def test_next_market_day_adds_history_only_for_changed_offers(env: Env) -> None:
     diff = env.market.diff(0, 1)
     assert len(added) == len(diff.changed) + len(diff.appeared)
     assert len(diff.changed) > 0
-    assert _active_offers(env.engine) == _truth(env.market)
+    assert env.active_offers() == env.truth()
 
 
-def test_materialization_reports_metadata(env: Env) -> None:
+def test_materialization_reports_metadata(env: Pipeline) -> None:
     env.materialize(["seller_sources", "fx_rates"])
     slug = env.market.shops[0].slug
     env.instance.add_dynamic_partitions("sellers", [slug])
@@ -131,6 +88,8 @@ def test_materialization_reports_metadata(env: Env) -> None:
     crawl = result.asset_materializations_for_node("raw_pages")[0].metadata
     assert crawl["pages_fetched"].value > 0 and crawl["pages_failed"].value == 0
     listing = result.asset_materializations_for_node("listings")[0].metadata
-    assert listing["fill_price"].value == 1.0 and listing["dagster/row_count"].value == len(env.market.truth(slug))
+    assert listing["fill_price"].value == 1.0 and listing["dagster/row_count"].value == len(
+        env.market.truth(slug)
+    )
     checks = result.get_asset_check_evaluations()
     assert [(c.check_name, c.passed) for c in checks] == [("prices_positive", True)]

@@ -9,8 +9,14 @@ import polars as pl
 def md_preview(frame: pl.DataFrame, rows: int = 10) -> dg.MarkdownMetadataValue:
     if frame.is_empty():
         return dg.MetadataValue.md("_(no rows)_")
-    with pl.Config(tbl_formatting="MARKDOWN", tbl_hide_column_data_types=True, tbl_hide_dataframe_shape=True,
-                   tbl_rows=rows, tbl_cols=-1, fmt_str_lengths=60):  # fmt: skip
+    with pl.Config(
+        tbl_formatting="MARKDOWN",
+        tbl_hide_column_data_types=True,
+        tbl_hide_dataframe_shape=True,
+        tbl_rows=rows,
+        tbl_cols=-1,
+        fmt_str_lengths=60,
+    ):
         return dg.MetadataValue.md(str(frame.head(rows)))
 
 

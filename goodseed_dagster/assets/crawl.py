@@ -1,5 +1,7 @@
 """raw_pages: a polite crawl of one seller, every body archived, one manifest row per page."""
 
+from typing import Any
+
 import dagster as dg
 
 from goodseed_dagster.assets.partitions import sellers
@@ -19,8 +21,9 @@ from goodseed_dagster.scraping.models import Page
     deps=["seller_sources"],
     pool="crawl",
 )
-def raw_pages(context: dg.AssetExecutionContext, pg: Postgres, store: ArchiveResource,
-              http: CrawlerResource) -> dg.MaterializeResult:  # fmt: skip
+def raw_pages(
+    context: dg.AssetExecutionContext, pg: Postgres, store: ArchiveResource, http: CrawlerResource
+) -> dg.MaterializeResult:
     """One row per fetched URL in core.pages (status, bytes, sha256, elapsed, error) under one core.crawls
     row; bodies gzip-compressed and content-addressed in the archive. A dying seller is stopped by the
     circuit breaker and its crawl marked partial; it never affects other sellers."""
@@ -36,33 +39,53 @@ def raw_pages(context: dg.AssetExecutionContext, pg: Postgres, store: ArchiveRes
     def follow(page: Page) -> list[str]:
         return links(page, platform=source.platform, selectors=source.selectors)
 
-    result = crawl_sync(source, store=store.get_store(), links=follow, previous=previous, polite=http.polite,
-                        progress=progress)  # fmt: skip
-    stats = result
-    ok = stats.fetched + stats.not_modified
-    status = "failed" if ok == 0 else ("partial" if result.partial else "ok")
+    result = crawl_sync(
+        source,
+        store=store.get_store(),
+        links=follow,
+        previous=previous,
+        polite=http.polite,
+        progress=progress,
+    )
+    ok = result.fetched + result.not_modified
+    # a page that could not be fetched leaves its offers unknown: the crawl is partial and retires nothing
+    status = "failed" if ok == 0 else ("partial" if result.partial or result.failed else "ok")
     with pg.begin() as conn:
         copy_pages(conn, crawl_id, result.pages)
-        finish_crawl(conn, crawl_id, status=status, stopped_reason=result.stopped_reason, stats={
-            "pages": len(result.pages), "fetched": stats.fetched, "not_modified": stats.not_modified,
-            "failed": stats.failed, "robots_blocked": stats.robots_blocked, "bytes": stats.bytes,
-            "duration_s": stats.duration_s})  # fmt: skip
-    metadata = {
+        finish_crawl(
+            conn,
+            crawl_id,
+            status=status,
+            stopped_reason=result.stopped_reason,
+            stats={
+                "pages": len(result.pages),
+                "fetched": result.fetched,
+                "not_modified": result.not_modified,
+                "failed": result.failed,
+                "robots_blocked": result.robots_blocked,
+                "bytes": result.bytes,
+                "duration_s": result.duration_s,
+            },
+        )
+    metadata: dict[str, Any] = {
         "crawl_id": crawl_id,
         "status": status,
         "dagster/row_count": len(result.pages),
-        "pages_fetched": stats.fetched,
-        "pages_not_modified": stats.not_modified,
-        "pages_failed": stats.failed,
-        "pages_robots_blocked": stats.robots_blocked,
-        "bytes": stats.bytes,
-        "duration_s": round(stats.duration_s, 2),
+        "pages_fetched": result.fetched,
+        "pages_not_modified": result.not_modified,
+        "pages_failed": result.failed,
+        "pages_robots_blocked": result.robots_blocked,
+        "bytes": result.bytes,
+        "duration_s": round(result.duration_s, 2),
         "pages_per_s": round(result.pages_per_s, 1),
         "links_failed": result.links_failed,
         "stopped_reason": result.stopped_reason or "",
         "archive": store.location,
     }
     if status == "failed":
-        raise dg.Failure(f"[{seller}] crawl {crawl_id} fetched nothing: {result.stopped_reason or 'all pages failed'}",
-                         metadata=metadata, allow_retries=True)  # fmt: skip
+        raise dg.Failure(
+            f"[{seller}] crawl {crawl_id} fetched nothing: {result.stopped_reason or 'all pages failed'}",
+            metadata=metadata,
+            allow_retries=True,
+        )
     return dg.MaterializeResult(metadata=metadata)

@@ -7,7 +7,13 @@ import polars as pl
 
 from goodseed_dagster.assets._meta import fill_rates, md_preview, md_table
 from goodseed_dagster.assets.partitions import sellers
-from goodseed_dagster.db.crawls import archived_pages, latest_crawl, listings_frame, load_source, replace_listings
+from goodseed_dagster.db.crawls import (
+    archived_pages,
+    latest_crawl,
+    listings_frame,
+    load_source,
+    replace_listings,
+)
 from goodseed_dagster.db.offers import replace_quarantine
 from goodseed_dagster.resources.archive import ArchiveResource
 from goodseed_dagster.resources.postgres import Postgres
@@ -17,8 +23,13 @@ from goodseed_dagster.scraping.parse import parse_pages
 SCORED_FIELDS = ["name", "breeder", "sex", "flowering", "pack_size", "price", "currency", "in_stock"]
 
 
-def extract_crawl(pg: Postgres, store: ArchiveResource, seller: str, crawl_id: int | None = None,
-                  log: dg.DagsterLogManager | None = None) -> dict[str, Any]:  # fmt: skip
+def extract_crawl(
+    pg: Postgres,
+    store: ArchiveResource,
+    seller: str,
+    crawl_id: int | None = None,
+    log: dg.DagsterLogManager | None = None,
+) -> dict[str, Any]:
     """Rebuild the seller's listings from one archived crawl (default: the newest); returns metadata."""
     with pg.begin() as conn:
         source = load_source(conn, seller)
@@ -29,12 +40,16 @@ def extract_crawl(pg: Postgres, store: ArchiveResource, seller: str, crawl_id: i
             crawl_id = int(crawl["id"])  # type: ignore[call-overload]
         pages = archived_pages(conn, crawl_id)
     archive = store.get_store()
-    bodies = (Page(url=str(p["url"]), body=archive.get(str(p["sha256"])), content_type=p["content_type"])  # type: ignore[arg-type]
-              for p in pages)  # fmt: skip
+    bodies = (
+        Page(url=str(p["url"]), body=archive.get(str(p["sha256"])), content_type=p["content_type"])  # type: ignore[arg-type]
+        for p in pages
+    )
     parsed = parse_pages(bodies, source)
     frame = listings_frame(parsed.offers)
-    rejects = pl.DataFrame({"url": [u for u, _ in parsed.errors], "reason": [r for _, r in parsed.errors]},
-                           schema={"url": pl.String, "reason": pl.String})  # fmt: skip
+    rejects = pl.DataFrame(
+        {"url": [u for u, _ in parsed.errors], "reason": [r for _, r in parsed.errors]},
+        schema={"url": pl.String, "reason": pl.String},
+    )
     with pg.begin() as conn:
         rows = replace_listings(conn, seller, crawl_id, frame)
         replace_quarantine(conn, seller, crawl_id, "extract", rejects)

@@ -21,6 +21,9 @@ def fx_rates(context: dg.AssetExecutionContext, pg: Postgres, http: CrawlerResou
         upsert_fx(conn, day, rates)
     context.log.info("FX %s: %d currencies", day, len(rates))
     return dg.MaterializeResult(
-        metadata={"day": str(day), "dagster/row_count": len(rates),
-                  "rates": md_table({k: rates[k] for k in sorted(rates)}, ("currency", "per EUR"))}  # fmt: skip
+        metadata={
+            "day": str(day),
+            "dagster/row_count": len(rates),
+            "rates": md_table({k: rates[k] for k in sorted(rates)}, ("currency", "per EUR")),
+        }
     )

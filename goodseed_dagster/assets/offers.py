@@ -47,9 +47,21 @@ def offers(context: dg.AssetExecutionContext, pg: Postgres, http: CrawlerResourc
             "quarantine_reasons": md_preview(reasons),
             "fx_day": str(fx_day),
             "complete_crawl": complete,
-            "preview": md_preview(out.offers.select("title", "strain_name", "breeder", "sex", "flowering",
-                                                   "pack_size", "price", "currency", "price_per_seed_base")),
-        },  # fmt: skip
-        check_results=[dg.AssetCheckResult(check_name="prices_positive", passed=bad == 0,
-                                           metadata={"non_positive": bad})],  # fmt: skip
+            "preview": md_preview(
+                out.offers.select(
+                    "title",
+                    "strain_name",
+                    "breeder",
+                    "sex",
+                    "flowering",
+                    "pack_size",
+                    "price",
+                    "currency",
+                    "price_per_seed_base",
+                )
+            ),
+        },
+        check_results=[
+            dg.AssetCheckResult(check_name="prices_positive", passed=bad == 0, metadata={"non_positive": bad})
+        ],
     )

@@ -13,7 +13,9 @@ from goodseed_dagster.resources.postgres import Postgres
     kinds={"yaml", "postgres"},
     check_specs=[dg.AssetCheckSpec("sources_config_valid", asset="seller_sources")],
 )
-def seller_sources(context: dg.AssetExecutionContext, pg: Postgres, http: CrawlerResource) -> dg.MaterializeResult:
+def seller_sources(
+    context: dg.AssetExecutionContext, pg: Postgres, http: CrawlerResource
+) -> dg.MaterializeResult:
     """One row per configured seller in core.sources. Invalid entries are reported (file:line, field) and
     skipped; every valid seller still loads. Sellers removed from the file are disabled, never deleted."""
     loaded = http.sources()
@@ -29,7 +31,9 @@ def seller_sources(context: dg.AssetExecutionContext, pg: Postgres, http: Crawle
             "changed": counts["changed"],
             "disabled": counts["disabled"],
             "config_errors": len(loaded.errors),
-            "sellers": md_table({s.slug: f"{s.platform} · {s.base_url}" for s in loaded.sources}, ("seller", "source")),
+            "sellers": md_table(
+                {s.slug: f"{s.platform} · {s.base_url}" for s in loaded.sources}, ("seller", "source")
+            ),
             "file": http.sources_file,
         },
         check_results=[

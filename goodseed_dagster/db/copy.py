@@ -21,9 +21,10 @@ def copy_frame(conn: Connection, table: str, frame: pl.DataFrame) -> int:
     buf = io.BytesIO()
     frame.write_csv(buf, include_header=False, null_value="\\N", quote_style="necessary")
     columns = ", ".join(f'"{c}"' for c in frame.columns)
-    with psycopg_connection(conn).cursor() as cur, cur.copy(
-        f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-    ) as copy:
+    with (
+        psycopg_connection(conn).cursor() as cur,
+        cur.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy,
+    ):
         copy.write(buf.getvalue())
     return frame.height
 
@@ -35,4 +36,6 @@ def temp_table_like(conn: Connection, name: str, like: str, columns: list[str] |
         conn.execute(text(f"CREATE TEMP TABLE {name} (LIKE {like}) ON COMMIT DROP"))
     else:
         cols = ", ".join(f'"{c}"' for c in columns)
-        conn.execute(text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT {cols} FROM {like} WITH NO DATA"))
+        conn.execute(
+            text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT {cols} FROM {like} WITH NO DATA")
+        )

@@ -23,7 +23,9 @@ def config_hash(source: SourceConfig) -> str:
 def sync_sources(conn: Connection, sources: Sequence[SourceConfig]) -> dict[str, int]:
     """Upsert configured sellers; sellers no longer configured are disabled, never deleted (history)."""
     added = changed = 0
-    current = {r.slug: r.config_hash for r in conn.execute(text("SELECT slug, config_hash FROM core.sources"))}
+    current = {
+        r.slug: r.config_hash for r in conn.execute(text("SELECT slug, config_hash FROM core.sources"))
+    }
     for s in sources:
         h = config_hash(s)
         added += s.slug not in current
@@ -38,11 +40,20 @@ def sync_sources(conn: Connection, sources: Sequence[SourceConfig]) -> dict[str,
                      updated_at = CASE WHEN core.sources.config_hash = EXCLUDED.config_hash
                                        THEN core.sources.updated_at ELSE now() END"""
             ),
-            {"slug": s.slug, "name": s.name, "platform": s.platform, "base_url": s.base_url,
-             "config": json.dumps(s.model_dump(mode="json")), "hash": h, "enabled": s.enabled},  # fmt: skip
+            {
+                "slug": s.slug,
+                "name": s.name,
+                "platform": s.platform,
+                "base_url": s.base_url,
+                "config": json.dumps(s.model_dump(mode="json")),
+                "hash": h,
+                "enabled": s.enabled,
+            },
         )
     gone = conn.execute(
-        text("UPDATE core.sources SET enabled = false, updated_at = now() WHERE enabled AND NOT slug = ANY(:slugs)"),
+        text(
+            "UPDATE core.sources SET enabled = false, updated_at = now() WHERE enabled AND NOT slug = ANY(:slugs)"
+        ),
         {"slugs": [s.slug for s in sources]},
     ).rowcount
     return {"added": added, "changed": changed, "disabled": gone, "configured": len(sources)}
@@ -64,14 +75,17 @@ def load_source(conn: Connection, slug: str) -> SourceConfig:
 def start_crawl(conn: Connection, seller: str) -> int:
     return int(
         conn.execute(
-            text("INSERT INTO core.crawls (seller, started_at, status) VALUES (:seller, now(), 'running') RETURNING id"),
+            text(
+                "INSERT INTO core.crawls (seller, started_at, status) VALUES (:seller, now(), 'running') RETURNING id"
+            ),
             {"seller": seller},
         ).scalar_one()
     )
 
 
-def finish_crawl(conn: Connection, crawl_id: int, *, status: str, stats: dict[str, float],
-                 stopped_reason: str | None) -> None:  # fmt: skip
+def finish_crawl(
+    conn: Connection, crawl_id: int, *, status: str, stats: dict[str, float], stopped_reason: str | None
+) -> None:
     conn.execute(
         text("""UPDATE core.crawls SET finished_at = now(), status = :status, stopped_reason = :reason,
                   pages = :pages, fetched = :fetched, not_modified = :not_modified, failed = :failed,
@@ -81,14 +95,29 @@ def finish_crawl(conn: Connection, crawl_id: int, *, status: str, stats: dict[st
     )
 
 
-PAGE_COLUMNS = ["url", "status", "bytes", "sha256", "content_type", "etag", "last_modified", "not_modified",
-                "robots_blocked", "fetched_at", "elapsed_ms", "error"]  # fmt: skip
+PAGE_COLUMNS = [
+    "url",
+    "status",
+    "bytes",
+    "sha256",
+    "content_type",
+    "etag",
+    "last_modified",
+    "not_modified",
+    "robots_blocked",
+    "fetched_at",
+    "elapsed_ms",
+    "error",
+]
 
 
 def copy_pages(conn: Connection, crawl_id: int, records: Sequence[PageRecord]) -> int:
     rows = [{k: v for k, v in asdict(r).items() if k in PAGE_COLUMNS} for r in records]
-    frame = pl.DataFrame(rows, schema_overrides={"status": pl.Int64, "fetched_at": pl.Datetime("us", "UTC")},
-                         infer_schema_length=None).select(PAGE_COLUMNS)  # fmt: skip
+    frame = pl.DataFrame(
+        rows,
+        schema_overrides={"status": pl.Int64, "fetched_at": pl.Datetime("us", "UTC")},
+        infer_schema_length=None,
+    ).select(PAGE_COLUMNS)
     return copy_frame(conn, "core.pages", frame.with_columns(crawl_id=pl.lit(crawl_id)))
 
 
@@ -130,23 +159,44 @@ def archived_pages(conn: Connection, crawl_id: int) -> list[dict[str, object]]:
     return [dict(r._mapping) for r in rows]
 
 
-LISTING_COLUMNS = ["page_url", "url", "product_id", "name", "breeder", "sex", "flowering", "pack_size", "price",
-                   "currency", "in_stock", "regular_price", "variant", "adapter"]  # fmt: skip
+LISTING_COLUMNS = [
+    "page_url",
+    "url",
+    "product_id",
+    "name",
+    "breeder",
+    "sex",
+    "flowering",
+    "pack_size",
+    "price",
+    "currency",
+    "in_stock",
+    "regular_price",
+    "variant",
+    "adapter",
+]
 
 
 def listings_frame(page_offers: Sequence[tuple[str, RawOffer]]) -> pl.DataFrame:
-    rows = [{"page_url": page_url, **{k: v for k, v in asdict(o).items() if k in LISTING_COLUMNS}}
-            for page_url, o in page_offers]  # fmt: skip
-    schema = {c: pl.String for c in LISTING_COLUMNS} | {
-        "pack_size": pl.Int64, "price": pl.Decimal(14, 4), "regular_price": pl.Decimal(14, 4),
-        "in_stock": pl.Boolean}  # fmt: skip
+    rows = [
+        {"page_url": page_url, **{k: v for k, v in asdict(o).items() if k in LISTING_COLUMNS}}
+        for page_url, o in page_offers
+    ]
+    schema: dict[str, pl.DataType] = {c: pl.String() for c in LISTING_COLUMNS} | {
+        "pack_size": pl.Int64(),
+        "price": pl.Decimal(14, 4),
+        "regular_price": pl.Decimal(14, 4),
+        "in_stock": pl.Boolean(),
+    }
     return pl.DataFrame(rows, schema=schema)
 
 
 def replace_listings(conn: Connection, seller: str, crawl_id: int, frame: pl.DataFrame) -> int:
     """The seller's listings become exactly this crawl's extraction (re-parsing is idempotent)."""
     conn.execute(text("DELETE FROM core.listings WHERE seller = :seller"), {"seller": seller})
-    return copy_frame(conn, "core.listings", frame.with_columns(seller=pl.lit(seller), crawl_id=pl.lit(crawl_id)))
+    return copy_frame(
+        conn, "core.listings", frame.with_columns(seller=pl.lit(seller), crawl_id=pl.lit(crawl_id))
+    )
 
 
 def read_listings(conn: Connection, seller: str) -> tuple[int | None, pl.DataFrame]:

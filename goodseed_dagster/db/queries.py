@@ -36,18 +36,33 @@ LIMIT :limit
 """)
 
 
-def strains(conn: Connection, *, q: str | None, sex: str | None, flowering: str | None, limit: int,
-            after: tuple[int, str] | None) -> list[dict[str, Any]]:  # fmt: skip
+def strains(
+    conn: Connection,
+    *,
+    q: str | None,
+    sex: str | None,
+    flowering: str | None,
+    limit: int,
+    after: tuple[int, str] | None,
+) -> list[dict[str, Any]]:
     """Strains with active in-stock offers, most widely sold first; keyset-paginated."""
-    params = {"q": q, "sex": sex, "flowering": flowering, "limit": limit,
-              "after_n": after[0] if after else None, "after_key": after[1] if after else None}  # fmt: skip
+    params = {
+        "q": q,
+        "sex": sex,
+        "flowering": flowering,
+        "limit": limit,
+        "after_n": after[0] if after else None,
+        "after_key": after[1] if after else None,
+    }
     return [dict(r._mapping) for r in conn.execute(STRAINS, params)]
 
 
 def health(conn: Connection) -> dict[str, Any]:
-    row = conn.execute(text("""
+    row = conn.execute(
+        text("""
         SELECT (SELECT count(*) FROM core.strains) AS strains,
                (SELECT count(*) FROM core.offers WHERE active) AS offers,
                (SELECT count(*) FROM core.sources WHERE enabled) AS sellers,
-               (SELECT max(finished_at) FROM core.crawls) AS last_crawl_at""")).one()
+               (SELECT max(finished_at) FROM core.crawls) AS last_crawl_at""")
+    ).one()
     return dict(row._mapping)

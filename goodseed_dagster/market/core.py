@@ -137,6 +137,7 @@ class Market:
                 "requests_per_minute": 1200.0,
                 "concurrency": 4,
                 "currency": s.currency,
+                "robots_url": "robots.txt",
                 "local": True,
             }
             if s.platform == "selectors":
@@ -146,9 +147,10 @@ class Market:
 
     # --- request log and faults (used by the server) ---
 
-    def record(self, shop: str, path: str, status: int) -> None:
+    def record(self, shop: str, path: str, status: int, at: float | None = None) -> None:
+        """Log a request; `at` is when it arrived (monotonic), default now."""
         with self._lock:
-            self._log.append(RequestRecord(shop, path, time.monotonic(), status))
+            self._log.append(RequestRecord(shop, path, time.monotonic() if at is None else at, status))
 
     def requests(self, shop: str | None = None) -> list[RequestRecord]:
         """Requests answered so far (all shops, or one), oldest first."""

@@ -33,6 +33,7 @@ class Faults(FaultRates):
 
     seed: int = 0
     per_shop: dict[str, FaultRates] = Field(default_factory=dict)
+    exempt_paths: list[str] = Field(default_factory=list)  # path endings never faulted, e.g. "robots.txt"
 
     def rates_for(self, shop: str) -> FaultRates:
         return self.per_shop.get(shop, self)

@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from goodseed_dagster.market.core import Market
 from goodseed_dagster.market.faults import Faults, malform, truncate
@@ -73,10 +74,12 @@ def build_app(market: Market) -> Starlette:
         return JSONResponse(market.source_configs(_host_base(request)))
 
     async def fx(request: Request) -> Response:
+        arrived = time.monotonic()
         reply = Reply(200, eurofxref_xml(market.day).encode(), "text/xml; charset=utf-8")
-        return await _faulted(market, "fx", request, reply)
+        return await _faulted(market, "fx", request, reply, arrived)
 
     async def shop(request: Request) -> Response:
+        arrived = time.monotonic()  # the spacing a seller sees is between arrivals, not answers
         slug = request.path_params["slug"]
         try:
             spec = market.shop(slug)
@@ -84,7 +87,7 @@ def build_app(market: Market) -> Starlette:
             return Response("unknown shop", 404)
         rest = request.path_params.get("rest", "")
         reply = shop_reply(market, spec, rest, request.url.query, _host_base(request))
-        return await _faulted(market, slug, request, reply)
+        return await _faulted(market, slug, request, reply, arrived)
 
     return Starlette(
         routes=[
@@ -99,18 +102,20 @@ def build_app(market: Market) -> Starlette:
     )
 
 
-async def _faulted(market: Market, shop: str, request: Request, reply: Reply) -> Response:
+async def _faulted(market: Market, shop: str, request: Request, reply: Reply, arrived: float) -> Response:
     """Log the request, then answer it: injected fault, 304 on a matching ETag, or the reply."""
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     fault, n = market.next_fault(shop)
+    if any(request.url.path.endswith(p) for p in market.faults.exempt_paths):
+        fault = None
     status, body, headers = reply.status, reply.body, dict(reply.headers)
     if fault is not None and fault.kind == "error":
-        market.record(shop, path, 500)
+        market.record(shop, path, 500, arrived)
         return Response("<h1>500 Internal Server Error</h1>", 500, media_type="text/html")
     if fault is not None and fault.kind == "throttle":
-        market.record(shop, path, 429)
+        market.record(shop, path, 429, arrived)
         return Response("Too Many Requests", 429, headers={"Retry-After": "1"}, media_type="text/plain")
-    market.record(shop, path, status)
+    market.record(shop, path, status, arrived)
     if fault is not None and fault.kind == "slow":
         await asyncio.sleep(fault.seconds)
     if status == 200:
@@ -119,10 +124,18 @@ async def _faulted(market: Market, shop: str, request: Request, reply: Reply) ->
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers={"ETag": etag})
         if fault is not None and fault.kind == "truncate":
-            body = truncate(body)
-        elif fault is not None and fault.kind == "malformed":
+            return _CutShort(body, status, headers=headers, media_type=reply.content_type)
+        if fault is not None and fault.kind == "malformed":
             body = malform(body, n)
     return Response(body, status, headers=headers, media_type=reply.content_type)
+
+
+class _CutShort(Response):
+    """Declares the full Content-Length, sends a third of the body and stops: a dropped connection."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": truncate(self.body), "more_body": False})
 
 
 class MarketServer:

@@ -72,7 +72,7 @@ class ShopSpec:
     markup: Decimal
     pack_sizes: frozenset[int] | None  # None = every pack the breeder sells
     page_size: int = 24
-    crawl_delay: int = 1
+    crawl_delay: float = 0.05  # seconds; small so the demo stays fast, still honoured by the crawler
     per_pack: bool = False
     layout: str = ""  # which renderer family serves it
 
@@ -108,7 +108,7 @@ SHOPS: tuple[ShopSpec, ...] = (
         Decimal("1.02"),
         frozenset({1, 3, 5, 10, 25}),
         24,
-        crawl_delay=2,
+        crawl_delay=0.1,
         layout="magento",
     ),
     ShopSpec(

@@ -22,9 +22,9 @@ _DIGITS = re.compile(r"\d+")
 
 def _split_keys(df: pl.DataFrame) -> pl.DataFrame:
     parts = pl.col("match_key").str.split_exact("|", 3)
-    return df.with_columns(parts.struct.rename_fields(["bkey", "nkey", "sex_key", "flower_key"]).alias("parts")).unnest(
-        "parts"
-    )
+    return df.with_columns(
+        parts.struct.rename_fields(["bkey", "nkey", "sex_key", "flower_key"]).alias("parts")
+    ).unnest("parts")
 
 
 def resolve_strains(
@@ -47,10 +47,15 @@ def resolve_strains(
         .with_columns(pl.col("sex_key").list.first().alias("stated_sex"))
         .drop("sex_key")
     )
-    counts = counts.join(stated, on=["bkey", "nkey", "flower_key"], how="left").with_columns(
-        sex_key=pl.when(pl.col("sex_key") == "unknown").then(pl.coalesce("stated_sex", "sex_key"))
-        .otherwise("sex_key")
-    ).drop("stated_sex")
+    counts = (
+        counts.join(stated, on=["bkey", "nkey", "flower_key"], how="left")
+        .with_columns(
+            sex_key=pl.when(pl.col("sex_key") == "unknown")
+            .then(pl.coalesce("stated_sex", "sex_key"))
+            .otherwise("sex_key")
+        )
+        .drop("stated_sex")
+    )
 
     # 3. fuzzy merge of name keys within blocks
     canonical: dict[tuple[str, str, str, str], str] = {}
@@ -60,7 +65,9 @@ def resolve_strains(
         reps: list[str] = []
         for row in totals:
             nkey = row["nkey"]
-            hit = process.extractOne(nkey, reps, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF) if reps else None
+            hit = (
+                process.extractOne(nkey, reps, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF) if reps else None
+            )
             if hit and _DIGITS.findall(hit[0]) == _DIGITS.findall(nkey):
                 canonical[(str(bkey), nkey, str(sex), str(flower))] = hit[0]
             else:
@@ -82,8 +89,12 @@ def resolve_strains(
 
     # 1. curated aliases win
     if aliases is not None and aliases.height:
-        alias_map = keyed.select("match_key", "bkey", "nkey").unique().join(
-            aliases.select("bkey", "nkey", pl.col("strain_key").alias("alias_key")), on=["bkey", "nkey"]
+        alias_map = (
+            keyed.select("match_key", "bkey", "nkey")
+            .unique()
+            .join(
+                aliases.select("bkey", "nkey", pl.col("strain_key").alias("alias_key")), on=["bkey", "nkey"]
+            )
         )
         mapping = mapping.join(alias_map.select("match_key", "alias_key"), on="match_key", how="left").select(
             "match_key", strain_key=pl.coalesce("alias_key", "strain_key")

@@ -36,10 +36,25 @@ LISTING_SCHEMA: dict[str, pl.DataType] = {
 }
 
 OFFER_COLUMNS = [
-    "offer_key", "url", "product_id", "title", "breeder_raw", "breeder", "strain_name", "sex", "flowering",
-    "pack_size", "price", "currency", "regular_price", "price_base", "price_per_seed_base", "base_currency",
-    "in_stock", "match_key",
-]  # fmt: skip
+    "offer_key",
+    "url",
+    "product_id",
+    "title",
+    "breeder_raw",
+    "breeder",
+    "strain_name",
+    "sex",
+    "flowering",
+    "pack_size",
+    "price",
+    "currency",
+    "regular_price",
+    "price_base",
+    "price_per_seed_base",
+    "base_currency",
+    "in_stock",
+    "match_key",
+]
 
 
 @dataclass(frozen=True)
@@ -77,13 +92,19 @@ def _reason() -> pl.Expr:
     )
 
 
-def normalize_offers(listings: pl.DataFrame, fx: pl.DataFrame, base_currency: str = "EUR") -> NormalizedOffers:
+def normalize_offers(
+    listings: pl.DataFrame, fx: pl.DataFrame, base_currency: str = "EUR"
+) -> NormalizedOffers:
     """Normalize one seller's listings; `fx` has columns currency, per_eur (see fx_frame)."""
     base_rate = fx.filter(pl.col("currency") == base_currency)["per_eur"]
     if base_rate.len() != 1:
         raise ValueError(f"no FX rate for base currency {base_currency}")
-    frame = listings.select([pl.col(c).cast(t) if c in listings.columns else pl.lit(None, t).alias(c)
-                             for c, t in LISTING_SCHEMA.items()])  # fmt: skip
+    frame = listings.select(
+        [
+            pl.col(c).cast(t) if c in listings.columns else pl.lit(None, t).alias(c)
+            for c, t in LISTING_SCHEMA.items()
+        ]
+    )
     text = pl.concat_str([pl.col("name"), pl.col("variant")], separator=" ", ignore_nulls=True)
     product_key = pl.coalesce(pl.col("product_id"), pl.col("url"))
     df = (
@@ -91,8 +112,9 @@ def normalize_offers(listings: pl.DataFrame, fx: pl.DataFrame, base_currency: st
             title=pl.col("name").str.strip_chars(),
             breeder_raw=pl.col("breeder").str.strip_chars(),
             currency=pl.col("currency").str.to_uppercase(),
-            pack_size=pl.coalesce(pl.col("pack_size"), pack_size_expr(pl.col("variant")),
-                                  pack_size_expr(pl.col("name"))),  # fmt: skip
+            pack_size=pl.coalesce(
+                pl.col("pack_size"), pack_size_expr(pl.col("variant")), pack_size_expr(pl.col("name"))
+            ),
             sex=pl.coalesce(pl.col("sex"), sex_expr(text)),
             flowering=pl.coalesce(pl.col("flowering"), flowering_expr(text)),
         )
@@ -111,10 +133,14 @@ def normalize_offers(listings: pl.DataFrame, fx: pl.DataFrame, base_currency: st
             price_base=(pl.col("price") / pl.col("per_eur") * rate).round(4),
             base_currency=pl.lit(base_currency),
             match_key=pl.concat_str(
-                [breeder_key_expr(pl.col("breeder")), name_key_expr(pl.col("strain_name")),
-                 pl.col("sex").fill_null("unknown"), pl.col("flowering")],
+                [
+                    breeder_key_expr(pl.col("breeder")),
+                    name_key_expr(pl.col("strain_name")),
+                    pl.col("sex").fill_null("unknown"),
+                    pl.col("flowering"),
+                ],
                 separator="|",
-            ),  # fmt: skip
+            ),
         )
         .with_columns(price_per_seed_base=(pl.col("price_base") / pl.col("pack_size")).round(4))
         .select(OFFER_COLUMNS)
@@ -126,4 +152,6 @@ def normalize_offers(listings: pl.DataFrame, fx: pl.DataFrame, base_currency: st
 def _breeder_display(raw: pl.Expr) -> pl.Expr:
     """The breeder as people write it, minus a trailing "Seeds"; "unknown" when the shop does not say."""
     cleaned = raw.str.replace(r"(?i)\s+seeds?\s*$", "").str.strip_chars()
-    return pl.when(cleaned.is_null() | (cleaned.str.len_chars() == 0)).then(pl.lit("Unknown")).otherwise(cleaned)
+    return (
+        pl.when(cleaned.is_null() | (cleaned.str.len_chars() == 0)).then(pl.lit("Unknown")).otherwise(cleaned)
+    )

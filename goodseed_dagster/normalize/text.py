@@ -23,7 +23,9 @@ _PACK_PATTERNS = [
     r"(?i)(?:^|\s)x\s*(\d{1,4})\b",
     r"(?i)^\s*(\d{1,4})\s*$",
 ]
-_MULTI_PACK = r"(?i)\b(?P<n>\d{1,4})\s*x\s*(?P<m>\d{1,4})\s+(?:single\s+)?(?:(?:fem\w*|reg\w*|auto\w*)\s+)*seeds?\b"
+_MULTI_PACK = (
+    r"(?i)\b(?P<n>\d{1,4})\s*x\s*(?P<m>\d{1,4})\s+(?:single\s+)?(?:(?:fem\w*|reg\w*|auto\w*)\s+)*seeds?\b"
+)
 _SINGLE = r"(?i)\bsingle\s+(?:\w+\s+)?seed\b"
 
 _BREEDER_WORDS = r"(?i)\b(?:seed\s*(?:bank|company|co)|seeds?|genetics)\b\.?"
@@ -57,14 +59,16 @@ def pack_size_expr(text: pl.Expr) -> pl.Expr:
     """Seeds per pack from a label or title ("8 X 1 Single Seed" is 8, "7 X 10 Seeds" is 70); null when
     no form matches."""
     multi = text.str.extract_groups(_MULTI_PACK)
-    product = multi.struct.field("n").cast(pl.Int64, strict=False) * multi.struct.field("m").cast(pl.Int64, strict=False)
+    product = multi.struct.field("n").cast(pl.Int64, strict=False) * multi.struct.field("m").cast(
+        pl.Int64, strict=False
+    )
     found = [text.str.extract(p, 1).cast(pl.Int64, strict=False) for p in _PACK_PATTERNS]
     single = pl.when(text.str.contains(_SINGLE)).then(pl.lit(1, dtype=pl.Int64))
     return pl.coalesce([product, *found, single])
 
 
 def breeder_key_expr(breeder: pl.Expr) -> pl.Expr:
-    """"Barneys Farm Seeds", "Barney's Farm" and "BARNEYS FARM" share the key "barneysfarm"."""
+    """ "Barneys Farm Seeds", "Barney's Farm" and "BARNEYS FARM" share the key "barneysfarm"."""
     return (
         breeder.str.to_lowercase()
         .str.replace_all(r"[’`´']", "")
@@ -91,7 +95,11 @@ def _words(text: pl.Expr) -> pl.Expr:
 
 def _phrase(text: pl.Expr) -> pl.Expr:
     """Breeder-noise words dropped, punctuation to spaces, padded so " phrase " matches whole words."""
-    cleaned = text.str.replace_all(_BREEDER_WORDS, " ").str.replace_all(r"[^\w%]+", " ").str.replace_all(r"\s+", " ")
+    cleaned = (
+        text.str.replace_all(_BREEDER_WORDS, " ")
+        .str.replace_all(r"[^\w%]+", " ")
+        .str.replace_all(r"\s+", " ")
+    )
     return pl.lit(" ") + cleaned.str.strip_chars() + pl.lit(" ")
 
 
@@ -99,13 +107,21 @@ def strain_name_expr(title: pl.Expr, breeder: pl.Expr) -> pl.Expr:
     """A strain's canonical name: the title without sale prefixes, pack, type and breeder words."""
     phrase = _phrase(_words(breeder))
     words = _phrase(_strip_packs(_words(title.str.replace(_SALE_PREFIX, ""))))
-    no_breeder = (
-        pl.when(phrase.str.strip_chars().str.len_chars() > 0)
-        .then(words.str.split(phrase).list.join(" "))
-        .otherwise(words)
-    )
+    without_breeder = _tidy(words.str.split(phrase).list.join(" "))
+    breeder_only = _tidy(phrase)
+    # a strain named like its breeder ("Bomb" by Bomb Seeds) is named by the breeder's words
     return (
-        no_breeder.str.replace_all(_NOISE_WORDS, " ")
+        pl.when((phrase.str.strip_chars().str.len_chars() > 0) & (without_breeder.str.len_chars() > 0))
+        .then(without_breeder)
+        .when(breeder_only.str.len_chars() > 0)
+        .then(breeder_only)
+        .otherwise(_tidy(words))
+    )
+
+
+def _tidy(words: pl.Expr) -> pl.Expr:
+    return (
+        words.str.replace_all(_NOISE_WORDS, " ")
         .str.replace_all(r"\s+", " ")
         .str.strip_chars(" .")
         .str.to_titlecase()

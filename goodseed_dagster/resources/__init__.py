@@ -17,9 +17,16 @@ def build_resources() -> dict[str, Any]:
     """The only place configuration meets Dagster: secrets stay EnvVars (the UI shows their names)."""
     s = get_settings()
     return {
-        "pg": Postgres(url=dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else None,
-                       home=str(s.home)),  # fmt: skip
-        "store": ArchiveResource(root=str(s.archive_root), s3_bucket=s.s3_bucket, s3_prefix=s.s3_prefix,
-                                 s3_endpoint_url=s.s3_endpoint_url),  # fmt: skip
-        "http": CrawlerResource(sources_file=str(s.sources_file), fx_url=s.fx_url, base_currency=s.base_currency),
+        "pg": Postgres(
+            url=dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else None, home=str(s.home)
+        ),
+        "store": ArchiveResource(
+            root=str(s.archive_root),
+            s3_bucket=s.s3_bucket,
+            s3_prefix=s.s3_prefix,
+            s3_endpoint_url=s.s3_endpoint_url,
+        ),
+        "http": CrawlerResource(
+            sources_file=str(s.sources_file), fx_url=s.fx_url, base_currency=s.base_currency
+        ),
     }

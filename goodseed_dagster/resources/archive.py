@@ -9,7 +9,7 @@ import dagster as dg
 from goodseed_dagster.scraping.archive import LocalObjectStore, ObjectStore, S3ObjectStore
 
 
-class ArchiveResource(dg.ConfigurableResource):  # type: ignore[misc]
+class ArchiveResource(dg.ConfigurableResource):
     root: str = ".goodseed/archive"
     s3_bucket: str | None = None
     s3_prefix: str = "goodseed/"

@@ -7,14 +7,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, SecretStr
 from sqlalchemy import Connection, Engine
 
 from goodseed_dagster.db.engine import database_url, engine_for
 from goodseed_dagster.settings import Settings
 
 
-class Postgres(dg.ConfigurableResource):  # type: ignore[misc]
+class Postgres(dg.ConfigurableResource):
     """System of record. `url` (SQLAlchemy, psycopg 3) wins; otherwise the embedded server is started."""
 
     url: str | None = None
@@ -24,7 +24,7 @@ class Postgres(dg.ConfigurableResource):  # type: ignore[misc]
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            resolved = database_url(Settings(database_url=self.url, home=Path(self.home)))
+            resolved = database_url(Settings(database_url=SecretStr(self.url) if self.url else None, home=Path(self.home)))
             self._engine = engine_for(resolved)
         return self._engine
 

@@ -9,8 +9,10 @@ from goodseed_dagster.jobs import crawl_sellers, refresh_catalogue
 def daily_crawl_sellers(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
     """One run per seller partition; run_key makes a re-evaluated tick idempotent."""
     day = context.scheduled_execution_time.date().isoformat() if context.scheduled_execution_time else "now"
-    return [dg.RunRequest(partition_key=s, run_key=f"{day}:{s}")
-            for s in context.instance.get_dynamic_partitions("sellers")]  # fmt: skip
+    return [
+        dg.RunRequest(partition_key=s, run_key=f"{day}:{s}")
+        for s in context.instance.get_dynamic_partitions("sellers")
+    ]
 
 
 daily_refresh_catalogue = dg.ScheduleDefinition(

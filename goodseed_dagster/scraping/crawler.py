@@ -347,10 +347,16 @@ class Crawler:
             return self.robots[key]
         async with self.robots_locks.setdefault(key, asyncio.Lock()):
             if key not in self.robots:
-                self.robots[key] = rules = await self.fetch_robots(key + "/robots.txt")
+                self.robots[key] = rules = await self.fetch_robots(self.robots_url(key))
                 if self.limiter is not None:
                     self.limiter.slow_to(rules.min_interval_s)
         return self.robots[key]
+
+    def robots_url(self, origin_url: str) -> str:
+        """/robots.txt at the origin, unless the source names its own (a shop under a path prefix)."""
+        if self.source.robots_url and origin(self.source.base_url) == origin_url:
+            return self.source.url(self.source.robots_url)
+        return origin_url + "/robots.txt"
 
     async def fetch_robots(self, url: str) -> RobotsRules:
         agent = self.options.robots_agent

@@ -32,6 +32,7 @@ class SourceConfig(BaseModel):
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     selectors: dict[str, str] | None = None
     allowed_hosts: list[str] = Field(default_factory=list)
+    robots_url: str | None = None  # relative to base_url; default: /robots.txt at the host root
     local: bool = False
     enabled: bool = True
 

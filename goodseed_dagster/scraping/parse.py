@@ -23,8 +23,9 @@ def offer_identity(offer: RawOffer) -> tuple[str, str]:
     return (offer.product_id or offer.url, str(offer.pack_size) if offer.pack_size else (offer.variant or ""))
 
 
-def parse_pages(pages: Iterable[Page], source: SourceConfig,
-                on_page: Callable[[int], None] | None = None) -> ParseResult:  # fmt: skip
+def parse_pages(
+    pages: Iterable[Page], source: SourceConfig, on_page: Callable[[int], None] | None = None
+) -> ParseResult:
     """Extract every page; a page that cannot be parsed is an error row, never a crash of the whole seller.
     An offer seen on several pages (a listing card and its product page) is kept once, first seen wins."""
     result = ParseResult()
@@ -32,7 +33,9 @@ def parse_pages(pages: Iterable[Page], source: SourceConfig,
     for page in pages:
         result.pages += 1
         try:
-            offers = extract(page, platform=source.platform, currency=source.currency, selectors=source.selectors)
+            offers = extract(
+                page, platform=source.platform, currency=source.currency, selectors=source.selectors
+            )
         except ExtractError as e:
             result.errors.append((page.url, e.reason))
             continue

@@ -34,15 +34,20 @@ def parse_sources(text: str, file: str = "sources.yaml") -> SourcesFile:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        out.errors.append(ConfigError(file, f"not valid YAML: {getattr(e, 'problem', e)}",
-                                      line=mark.line + 1 if mark else None))  # fmt: skip
+        out.errors.append(
+            ConfigError(
+                file, f"not valid YAML: {getattr(e, 'problem', e)}", line=mark.line + 1 if mark else None
+            )
+        )
         return out
     if data is None:
         return out
     if not isinstance(data, dict) or not isinstance(data.get("sellers"), list):
         out.errors.append(ConfigError(file, "expected a top-level 'sellers:' list", line=1))
         return out
-    seq = next(v for k, v in root.value if k.value == "sellers") if isinstance(root, yaml.MappingNode) else None
+    seq = (
+        next(v for k, v in root.value if k.value == "sellers") if isinstance(root, yaml.MappingNode) else None
+    )
     nodes = seq.value if isinstance(seq, yaml.SequenceNode) else []
     seen: set[str] = set()
     for i, entry in enumerate(data["sellers"]):
@@ -57,12 +62,21 @@ def parse_sources(text: str, file: str = "sources.yaml") -> SourcesFile:
             lines = _key_lines(node) if node is not None else {}
             for err in e.errors():
                 name = str(err["loc"][0]) if err["loc"] else None
-                out.errors.append(ConfigError(file, err["msg"], line=lines.get(name or "", line),
-                                              field=f"sellers[{i}].{'.'.join(map(str, err['loc']))}"))  # fmt: skip
+                out.errors.append(
+                    ConfigError(
+                        file,
+                        err["msg"],
+                        line=lines.get(name or "", line),
+                        field=f"sellers[{i}].{'.'.join(map(str, err['loc']))}",
+                    )
+                )
             continue
         if source.slug in seen:
-            out.errors.append(ConfigError(file, f"duplicate seller slug {source.slug!r}", line=line,
-                                          field=f"sellers[{i}].slug"))  # fmt: skip
+            out.errors.append(
+                ConfigError(
+                    file, f"duplicate seller slug {source.slug!r}", line=line, field=f"sellers[{i}].slug"
+                )
+            )
             continue
         seen.add(source.slug)
         out.sources.append(source)

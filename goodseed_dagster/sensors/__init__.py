@@ -14,12 +14,14 @@ def source_changes(wanted: dict[str, str], existing: set[str]) -> tuple[list[str
 
 
 @dg.sensor(target=crawl_sellers, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
-def seller_sources_sensor(context: dg.SensorEvaluationContext, pg: Postgres) -> dg.SensorResult | dg.SkipReason:
+def seller_sources_sensor(
+    context: dg.SensorEvaluationContext, pg: Postgres
+) -> dg.SensorResult | dg.SkipReason:
     """Adds a partition (and a first crawl) for each new enabled seller; removes partitions of disabled ones."""
     try:
         with pg.begin() as conn:
             wanted = active_sources(conn)
-    except Exception as e:  # noqa: BLE001 - a failed read is a skip, never "no sellers"
+    except Exception as e:
         return dg.SkipReason(f"cannot read core.sources: {type(e).__name__}: {e}")
     new, gone = source_changes(wanted, set(context.instance.get_dynamic_partitions("sellers")))
     if not (new or gone):

@@ -18,16 +18,27 @@ T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 def _offers(prices: dict[str, float], stock: dict[str, bool] | None = None) -> pl.DataFrame:
     urls = list(prices)
-    listings = pl.DataFrame({"url": urls, "name": ["Gelato Feminised"] * len(urls), "breeder": ["Blackskull"] * len(urls),
-                             "variant": ["5 Seeds"] * len(urls), "price": list(prices.values()),
-                             "currency": ["EUR"] * len(urls),
-                             "in_stock": [(stock or {}).get(u, True) for u in urls]})  # fmt: skip
+    listings = pl.DataFrame(
+        {
+            "url": urls,
+            "name": ["Gelato Feminised"] * len(urls),
+            "breeder": ["Blackskull"] * len(urls),
+            "variant": ["5 Seeds"] * len(urls),
+            "price": list(prices.values()),
+            "currency": ["EUR"] * len(urls),
+            "in_stock": [(stock or {}).get(u, True) for u in urls],
+        }
+    )
     return normalize_offers(listings, fx_frame({})).offers
 
 
 def _snapshot(conn) -> tuple[list, list]:  # type: ignore[no-untyped-def]
-    offers = conn.execute(text("SELECT offer_key, price, in_stock, active, last_seen_at FROM core.offers ORDER BY 1")).all()
-    history = conn.execute(text("SELECT offer_key, crawl_id, price, in_stock FROM core.price_history ORDER BY 1, 2")).all()
+    offers = conn.execute(
+        text("SELECT offer_key, price, in_stock, active, last_seen_at FROM core.offers ORDER BY 1")
+    ).all()
+    history = conn.execute(
+        text("SELECT offer_key, crawl_id, price, in_stock FROM core.price_history ORDER BY 1, 2")
+    ).all()
     return offers, history
 
 
@@ -55,27 +66,52 @@ def test_history_records_changes_only_and_reruns_change_nothing(fresh_pg_url: st
     assert counts["price_changes"] == 3 and counts["new_offers"] == 1
     with engine.begin() as conn:
         _, history = _snapshot(conn)
-    assert [(h.offer_key, h.crawl_id) for h in history if h.crawl_id == c2] == [("a#5", c2), ("b#5", c2), ("d#5", c2)]
+    assert [(h.offer_key, h.crawl_id) for h in history if h.crawl_id == c2] == [
+        ("a#5", c2),
+        ("b#5", c2),
+        ("d#5", c2),
+    ]
 
     # day 3, partial crawl that missed c and d: nothing retired; a complete one would retire them
     with engine.begin() as conn:
-        counts = merge_offers(conn, "shop", c3, T0 + timedelta(days=2), day2.filter(pl.col("url").is_in(["a", "b"])),
-                              complete=False)  # fmt: skip
+        counts = merge_offers(
+            conn,
+            "shop",
+            c3,
+            T0 + timedelta(days=2),
+            day2.filter(pl.col("url").is_in(["a", "b"])),
+            complete=False,
+        )
         assert counts["deactivated"] == 0 and counts["price_changes"] == 0
-        counts = merge_offers(conn, "shop", c3, T0 + timedelta(days=2), day2.filter(pl.col("url").is_in(["a", "b"])),
-                              complete=True)  # fmt: skip
+        counts = merge_offers(
+            conn,
+            "shop",
+            c3,
+            T0 + timedelta(days=2),
+            day2.filter(pl.col("url").is_in(["a", "b"])),
+            complete=True,
+        )
         assert counts["deactivated"] == 2
-        active = conn.execute(text("SELECT offer_key FROM core.offers WHERE active ORDER BY 1")).scalars().all()
+        active = (
+            conn.execute(text("SELECT offer_key FROM core.offers WHERE active ORDER BY 1")).scalars().all()
+        )
     assert active == ["a#5", "b#5"]
 
 
 def test_quarantine_replaces_its_own_stage_and_crawl(fresh_pg_url: str) -> None:
     engine = engine_for(fresh_pg_url)
-    rejects = pl.DataFrame({"url": ["x", "y"], "price": [None, -1.0], "reason": ["no price", "price is not positive"]})
+    rejects = pl.DataFrame(
+        {"url": ["x", "y"], "price": [None, -1.0], "reason": ["no price", "price is not positive"]}
+    )
     with engine.begin() as conn:
         assert replace_quarantine(conn, "shop", 1, "normalize", rejects) == 2
         assert replace_quarantine(conn, "shop", 1, "normalize", rejects) == 2
         replace_quarantine(conn, "shop", 1, "extract", rejects.head(1))
-        rows = conn.execute(text("SELECT stage, reason, record->>'url' AS url FROM core.quarantine ORDER BY id")).all()
+        rows = conn.execute(
+            text("SELECT stage, reason, record->>'url' AS url FROM core.quarantine ORDER BY id")
+        ).all()
     assert [(r.stage, r.reason, r.url) for r in rows] == [
-        ("normalize", "no price", "x"), ("normalize", "price is not positive", "y"), ("extract", "no price", "x")]
+        ("normalize", "no price", "x"),
+        ("normalize", "price is not positive", "y"),
+        ("extract", "no price", "x"),
+    ]

@@ -13,21 +13,31 @@ FX = fx_frame({"GBP": 0.8, "USD": 1.25})
 
 def _listings(**cols: list[object]) -> pl.DataFrame:
     n = len(next(iter(cols.values())))
-    base: dict[str, list[object]] = {"url": [f"https://shop.example/p{i}" for i in range(n)],
-                                     "name": ["Gelato Feminised Seeds"] * n, "breeder": ["Blackskull Seeds"] * n,
-                                     "variant": ["5 Seeds"] * n, "price": [10.0] * n, "currency": ["GBP"] * n}  # fmt: skip
+    base: dict[str, list[object]] = {
+        "url": [f"https://shop.example/p{i}" for i in range(n)],
+        "name": ["Gelato Feminised Seeds"] * n,
+        "breeder": ["Blackskull Seeds"] * n,
+        "variant": ["5 Seeds"] * n,
+        "price": [10.0] * n,
+        "currency": ["GBP"] * n,
+    }
     return pl.DataFrame({**base, **cols})
 
 
 def test_prices_convert_to_the_base_currency_and_per_seed() -> None:
-    out = normalize_offers(_listings(price=[8.0, 12.5], currency=["GBP", "USD"], variant=["5 Seeds", "Pack of 10"]),
-                           FX, "EUR")  # fmt: skip
+    out = normalize_offers(
+        _listings(price=[8.0, 12.5], currency=["GBP", "USD"], variant=["5 Seeds", "Pack of 10"]), FX, "EUR"
+    )
     assert out.quarantine.is_empty()
     rows = out.offers.sort("pack_size").to_dicts()
     assert [r["price_base"] for r in rows] == [pytest.approx(10.0), pytest.approx(10.0)]
     assert [r["price_per_seed_base"] for r in rows] == [pytest.approx(2.0), pytest.approx(1.0)]
     assert {r["base_currency"] for r in rows} == {"EUR"}
-    assert rows[0]["strain_name"] == "Gelato" and rows[0]["breeder"] == "Blackskull" and rows[0]["sex"] == "feminized"
+    assert (
+        rows[0]["strain_name"] == "Gelato"
+        and rows[0]["breeder"] == "Blackskull"
+        and rows[0]["sex"] == "feminized"
+    )
 
 
 def test_base_currency_other_than_eur() -> None:
@@ -45,8 +55,13 @@ def test_every_bad_row_is_quarantined_with_its_reason() -> None:
     out = normalize_offers(listings, FX)
     assert out.offers.is_empty()
     assert out.quarantine["reason"].to_list() == [
-        "no price", "price is not positive", "no pack size", "no currency", "no FX rate for currency", "no product name",
-    ]  # fmt: skip
+        "no price",
+        "price is not positive",
+        "no pack size",
+        "no currency",
+        "no FX rate for currency",
+        "no product name",
+    ]
     assert out.quarantine.height + out.offers.height == listings.height
 
 
@@ -58,13 +73,28 @@ def test_duplicate_offers_are_quarantined_not_merged() -> None:
 
 
 def test_catalogue_merges_spellings_and_unstated_sex_but_not_numbers() -> None:
-    listings = pl.DataFrame({
-        "url": ["a", "b", "c", "d", "e"],
-        "name": ["Girl Scout Cookies Feminised", "Girl Scout Cookie Fem", "Gelato 33 Fem", "Gelato 41 Fem",
-                 "Girl Scout Cookies"],
-        "breeder": ["Barneys Farm Seeds", "Barney's Farm", "Barneys Farm", "Barneys Farm", "BARNEYS FARM"],
-        "variant": ["5 Seeds"] * 5, "price": [10.0] * 5, "currency": ["EUR"] * 5,
-    })  # fmt: skip
+    listings = pl.DataFrame(
+        {
+            "url": ["a", "b", "c", "d", "e"],
+            "name": [
+                "Girl Scout Cookies Feminised",
+                "Girl Scout Cookie Fem",
+                "Gelato 33 Fem",
+                "Gelato 41 Fem",
+                "Girl Scout Cookies",
+            ],
+            "breeder": [
+                "Barneys Farm Seeds",
+                "Barney's Farm",
+                "Barneys Farm",
+                "Barneys Farm",
+                "BARNEYS FARM",
+            ],
+            "variant": ["5 Seeds"] * 5,
+            "price": [10.0] * 5,
+            "currency": ["EUR"] * 5,
+        }
+    )
     offers = normalize_offers(listings, FX).offers
     mapping, strains = resolve_strains(offers)
     strain_of = dict(zip(mapping["match_key"], mapping["strain_key"], strict=True))
@@ -76,10 +106,17 @@ def test_catalogue_merges_spellings_and_unstated_sex_but_not_numbers() -> None:
 
 
 def test_catalogue_keeps_existing_keys_and_obeys_aliases() -> None:
-    offers = pl.DataFrame({"match_key": ["bf|gsc|feminized|photoperiod", "bf|girlscoutcookies|feminized|photoperiod"],
-                           "breeder": ["BF", "BF"], "strain_name": ["GSC", "Girl Scout Cookies"]})  # fmt: skip
+    offers = pl.DataFrame(
+        {
+            "match_key": ["bf|gsc|feminized|photoperiod", "bf|girlscoutcookies|feminized|photoperiod"],
+            "breeder": ["BF", "BF"],
+            "strain_name": ["GSC", "Girl Scout Cookies"],
+        }
+    )
     mapping, _ = resolve_strains(offers)
     assert mapping["strain_key"].n_unique() == 2
-    aliases = pl.DataFrame({"bkey": ["bf"], "nkey": ["gsc"], "strain_key": ["bf|girlscoutcookies|feminized|photoperiod"]})
+    aliases = pl.DataFrame(
+        {"bkey": ["bf"], "nkey": ["gsc"], "strain_key": ["bf|girlscoutcookies|feminized|photoperiod"]}
+    )
     mapping, strains = resolve_strains(offers, aliases)
     assert mapping["strain_key"].n_unique() == 1 and strains.height == 1

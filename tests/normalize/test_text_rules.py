@@ -18,9 +18,13 @@ from goodseed_dagster.normalize.text import (
     strain_name_expr,
 )
 
-CATALOGUE = Path(__file__).resolve().parents[2] / "goodseed_dagster" / "market" / "data" / "seedcity_catalog.csv"
+CATALOGUE = (
+    Path(__file__).resolve().parents[2] / "goodseed_dagster" / "market" / "data" / "seedcity_catalog.csv"
+)
 # "5 Feminised Seeds (GBP 28.08)", "8 X 1 Single Feminised Seed (GBP 9.00)", "7 X 10 Regular Seeds (...)"
-SEED_PACK = re.compile(r"^(\d+)(?: X (\d+))? (?:Single )?(Feminised|Regular)(?: Auto)? Seeds?$", re.IGNORECASE)
+SEED_PACK = re.compile(
+    r"^(\d+)(?: X (\d+))? (?:Single )?(Feminised|Regular)(?: Auto)? Seeds?$", re.IGNORECASE
+)
 
 
 def _eval(expr: pl.Expr, values: list[str | None]) -> list[object]:
@@ -36,7 +40,9 @@ def _catalogue_pack_labels() -> list[tuple[str, int, str]]:
                 m = SEED_PACK.match(label)
                 if m:
                     size = int(m.group(1)) * int(m.group(2) or 1)
-                    out.append((label, size, "feminized" if m.group(3).lower().startswith("fem") else "regular"))
+                    out.append(
+                        (label, size, "feminized" if m.group(3).lower().startswith("fem") else "regular")
+                    )
     return out
 
 
@@ -70,7 +76,10 @@ def test_real_label_forms(text: str, pack: int | None, sex: str | None, flowerin
 
 
 def test_breeder_spellings_share_one_key() -> None:
-    keys = _eval(breeder_key_expr(pl.col("t")), ["Barneys Farm Seeds", "Barney's Farm", "BARNEYS FARM", "Barney’s Farm"])
+    keys = _eval(
+        breeder_key_expr(pl.col("t")),
+        ["Barneys Farm Seeds", "Barney's Farm", "BARNEYS FARM", "Barney’s Farm"],
+    )
     assert len(set(keys)) == 1
     assert _eval(breeder_key_expr(pl.col("t")), ["Dutch Passion"]) != keys[:1]
 
@@ -88,7 +97,9 @@ def test_breeders_named_in_sale_titles_match_the_breeder_column() -> None:
 
     pairs = [(t, c) for t in in_titles for c in column if t != c and plain(t) == plain(c)]
     assert len(pairs) >= 5
-    keys = dict(zip([*column, *in_titles], _eval(breeder_key_expr(pl.col("t")), [*column, *in_titles]), strict=True))
+    keys = dict(
+        zip([*column, *in_titles], _eval(breeder_key_expr(pl.col("t")), [*column, *in_titles]), strict=True)
+    )
     assert [(t, c) for t, c in pairs if keys[t] != keys[c]] == []
 
 
@@ -103,9 +114,12 @@ def test_breeders_named_in_sale_titles_match_the_breeder_column() -> None:
         ("Original Sensible Seed Co. Gorilla #4 Auto Feminized", "Original Sensible Seed Co.", "Gorilla #4"),
         ("Barneys Farm Tangerine Dream Feminised Seeds", "Barney's Farm", "Tangerine Dream"),
         ("Girl Scout Cookies Auto 3 Pack", None, "Girl Scout Cookies"),
+        ("BOMB AUTO (FEM) - BOMB SEEDS", "BOMB", "Bomb"),
     ],
 )
-def test_strain_names_lose_sale_pack_type_and_breeder_words(title: str, breeder: str | None, name: str) -> None:
+def test_strain_names_lose_sale_pack_type_and_breeder_words(
+    title: str, breeder: str | None, name: str
+) -> None:
     df = pl.DataFrame({"t": [title], "b": [breeder]}, schema={"t": pl.String, "b": pl.String})
     got = df.select(strain_name_expr(pl.col("t"), pl.col("b")))[0, 0]
     assert got == name

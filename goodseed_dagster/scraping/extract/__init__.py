@@ -1,8 +1,10 @@
 """Extraction adapters: fetched Page -> RawOffers, plus the links worth crawling next.
 
-Adapters: Shopify products.json, WooCommerce Store API and product pages, schema.org JSON-LD (fast
-path, no DOM) and microdata (extruct), OpenGraph as a last resort, and per-seller selector configs
-(parsel). `platform="auto"` detects; a configured platform overrides detection.
+Adapters: Shopify products.json, WooCommerce Store API, per-seller selector configs (parsel), and for
+HTML product pages the buy-form adapters (WooCommerce variation forms and pack tables, Magento 2
+grouped/configurable, Shopify product JSON), schema.org JSON-LD (fast path, no DOM) and microdata,
+script data, OpenGraph and visible text, in the precedence documented in `reconcile`. An empty
+JavaScript shell raises ShellPageError (an ExtractError) instead of yielding guessed offers.
 """
 
 from __future__ import annotations
@@ -10,16 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from goodseed_dagster.errors import ExtractError
-from goodseed_dagster.scraping.extract.common import load_json, looks_like_json
+from goodseed_dagster.scraping.extract.common import decode, load_json, looks_like_json
 from goodseed_dagster.scraping.extract.detect import detect_json, detect_platform
+from goodseed_dagster.scraping.extract.dom import Doc
 from goodseed_dagster.scraping.extract.linking import dedupe, html_links, is_sitemap, sitemap_links
+from goodseed_dagster.scraping.extract.reconcile import html_offers
 from goodseed_dagster.scraping.extract.selectors import SELECTOR_KEYS, selector_links, selector_offers
 from goodseed_dagster.scraping.extract.shopify import is_products_json, next_products_page, shopify_json
-from goodseed_dagster.scraping.extract.structured import structured
-from goodseed_dagster.scraping.extract.woocommerce import is_store_api, store_api, store_api_links, woo_page
+from goodseed_dagster.scraping.extract.visible_text import ShellPageError
+from goodseed_dagster.scraping.extract.woocommerce import is_store_api, store_api, store_api_links
 from goodseed_dagster.scraping.models import Page, Platform, RawOffer
 
-__all__ = ["SELECTOR_KEYS", "detect_platform", "extract", "links"]
+__all__ = ["SELECTOR_KEYS", "ShellPageError", "detect_platform", "extract", "links"]
 
 
 def extract(
@@ -56,12 +60,19 @@ def _extract(
             if kind == "woocommerce" and is_store_api(data):
                 return store_api(page, data, currency)
             return []
-    kind = detect_platform(page) if platform == "auto" else platform
-    if selectors and (platform == "selectors" or kind == "selectors"):
+    if is_sitemap(page.body) or not _html(page):
+        return []
+    if selectors and (
+        platform == "selectors" or (platform == "auto" and detect_platform(page) == "selectors")
+    ):
         return selector_offers(page, selectors, currency)
-    if kind == "woocommerce":
-        return woo_page(page, currency) or structured(page, currency)
-    return structured(page, currency, prefer="microdata" if kind == "microdata" else "jsonld")
+    return html_offers(Doc(page, decode(page), currency), platform)
+
+
+def _html(page: Page) -> bool:
+    """HTML (or untyped) bodies only: robots.txt, CSS, JS and images never hold offers."""
+    ct = (page.content_type or "").lower()
+    return not ct or "html" in ct or "xml" in ct
 
 
 def links(page: Page, *, platform: Platform = "auto", selectors: dict[str, str] | None = None) -> list[str]:

@@ -1,14 +1,11 @@
-"""WooCommerce: the Store API (/wp-json/wc/store/v1/products) and classic product pages.
+"""WooCommerce Store API (/wp-json/wc/store/v1/products); product pages are read by woo_forms.
 
 Variable products list their variations by id only; each variation's price and stock come from
-/products/<variation id>, which links() hands to the crawler. Product pages carry the same data in
-the variations form's data-product_variations attribute.
+/products/<variation id>, which links() hands to the crawler.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -16,16 +13,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from goodseed_dagster.scraping.extract.common import (
     absolute,
-    canonical,
     decimal,
-    decode,
     flowering_of,
     pack_size,
     sex_of,
     text,
 )
-from goodseed_dagster.scraping.extract.schema_org import product_nodes
-from goodseed_dagster.scraping.extract.structured import jsonld_documents
 from goodseed_dagster.scraping.models import Page, RawOffer
 
 _VARIATIONS = re.compile(r"data-product_variations=(?:\"([^\"]*)\"|'([^']*)')", re.I)
@@ -141,60 +134,4 @@ def store_api_links(page: Page, data: Any) -> list[str]:
         if current < total:
             query["page"] = str(current + 1)
             out.append(urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), "")))
-    return out
-
-
-def woo_page(page: Page, currency: str | None) -> list[RawOffer]:
-    """Offers from a classic product page's data-product_variations (with JSON-LD for name/brand)."""
-    source = decode(page)
-    m = _VARIATIONS.search(source)
-    if not m:
-        return []
-    try:
-        variations = json.loads(html.unescape(m.group(1) if m.group(1) is not None else m.group(2)))
-    except ValueError:
-        return []
-    name = breeder = cur = None
-    for doc in jsonld_documents(source):
-        for node in product_nodes(doc):
-            name = text(node.get("name"))
-            brand = node.get("brand")
-            breeder = text(brand.get("name")) if isinstance(brand, dict) else text(brand)
-            offers = node.get("offers")
-            first = offers[0] if isinstance(offers, list) and offers else offers
-            cur = text(first.get("priceCurrency")) if isinstance(first, dict) else None
-    h1 = _H1.search(source)
-    name = name or (text(_TAG.sub("", h1.group(1))) if h1 else None)
-    url = canonical(page, source) or page.url
-    pid = _PRODUCT_ID.search(source)
-    out = []
-    for v in variations if isinstance(variations, list) else []:
-        if not isinstance(v, dict):
-            continue
-        raw = v.get("attributes")
-        attrs: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        label = next(
-            (text(str(a).replace("-", " ")) for a in attrs.values() if pack_size(str(a).replace("-", " "))),
-            None,
-        )
-        price, was = decimal(v.get("display_price")), decimal(v.get("display_regular_price"))
-        stock = v.get("is_in_stock")
-        out.append(
-            RawOffer(
-                url=url,
-                name=name,
-                breeder=breeder,
-                sex=sex_of(name, label),
-                flowering=flowering_of(name, label),
-                pack_size=pack_size(label),
-                price=price,
-                currency=cur or currency,
-                in_stock=stock if isinstance(stock, bool) else None,
-                product_id=pid.group(1) if pid else None,
-                variant=label,
-                regular_price=was if was is not None and price is not None and was > price else None,
-                adapter="woocommerce",
-                extra={"variation_id": str(v.get("variation_id"))},
-            )
-        )
     return out

@@ -1,0 +1,188 @@
+"""One parsed HTML page shared by the DOM adapters: a lazy lxml tree, the product title, attributes.
+
+The tree is built at most once per page and only when an adapter's cheap substring marker says it
+can find something, so JSON-LD pages never pay for it. Noise and strike-through tests live here so
+every adapter skips the same "frequently bought together", loyalty-point and "was" price blocks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from typing import Any
+
+import lxml.html
+from lxml.cssselect import CSSSelector
+from lxml.etree import ParserError, XMLSyntaxError
+
+from goodseed_dagster.scraping.extract.common import canonical, text
+from goodseed_dagster.scraping.extract.structured import jsonld_documents
+from goodseed_dagster.scraping.models import Page
+
+Element = Any  # lxml.html.HtmlElement (lxml ships no usable stubs)
+
+_NOISE = re.compile(
+    r"related|upsell|up-sell|cross-?sell|crosssell|bundle|frequently|bought|together|loyalty|points|"
+    r"reward|crypto|bitcoin|\bbtc|\beth\b|recently|recommend|also-like|you-may|save|saving|badge|"
+    r"onsale|sale-flash|wishlist|review|rating",
+    re.I,
+)
+_STRUCK_CLASS = re.compile(
+    r"old-price|regular-price|was-price|price-old|price--compare|compare-at|strike|crossed", re.I
+)
+_STRUCK_TAGS = {"del", "s", "strike"}
+_KEEP = re.compile(r"price-container|price-box|price-wrapper|rewards_earn", re.I)
+
+
+@cache
+def _compiled(query: str) -> CSSSelector:
+    return CSSSelector(query, translator="html")
+
+
+def select(scope: Element | None, query: str) -> list[Element]:
+    """CSS query under an element, with the CSS->XPath translation compiled once per query."""
+    return [] if scope is None else list(_compiled(query)(scope))
+
+
+def classes(el: Element) -> str:
+    """The element's class and id, one lowercase string (for token tests)."""
+    get = getattr(el, "get", None)
+    if get is None:
+        return ""
+    return f"{get('class') or ''} {get('id') or ''}".lower()
+
+
+def node_text(el: Element) -> str:
+    """Visible text of an element, whitespace collapsed (script/style contents excluded)."""
+    if el is None:
+        return ""
+    parts = [t for t in el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")]
+    return " ".join(" ".join(parts).split())
+
+
+def in_noise(el: Element, stop: Element | None = None) -> bool:
+    """Inside a related/bundle/loyalty/crypto/badge block (checked up to `stop`)?"""
+    node = el
+    while node is not None and node is not stop:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in ("body", "html"):
+            return False
+        if tag in ("aside", "footer", "nav"):
+            return True
+        c = classes(node)
+        if c.strip() and _NOISE.search(_KEEP.sub(" ", c)):
+            return True
+        node = node.getparent()
+    return False
+
+
+def struck(el: Element, stop: Element | None = None) -> bool:
+    """A struck-through "was" price (del/s/strike or an old-price/regular-price class)?"""
+    node = el
+    while node is not None and node is not stop:
+        if (node.tag if isinstance(node.tag, str) else "") in _STRUCK_TAGS:
+            return True
+        if _STRUCK_CLASS.search(classes(node)):
+            return True
+        node = node.getparent()
+    return False
+
+
+@dataclass
+class Doc:
+    """A page being extracted: source text, fallback currency, and lazily the tree and page facts."""
+
+    page: Page
+    html: str
+    currency: str | None
+    lower: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lower = self.html.lower()
+
+    def has(self, *markers: str) -> bool:
+        """Any of the (lowercase) markers in the page source?"""
+        return any(m in self.lower for m in markers)
+
+    @cached_property
+    def root(self) -> Element | None:
+        source = self.html.replace("\x00", "")
+        if not source.strip():
+            return None
+        try:
+            return lxml.html.document_fromstring(source)
+        except (ParserError, XMLSyntaxError, ValueError):
+            return None
+
+    @cached_property
+    def jsonld(self) -> list[Any]:
+        return jsonld_documents(self.html)
+
+    @cached_property
+    def url(self) -> str:
+        return canonical(self.page, self.html) or self.page.url
+
+    def css(self, query: str, scope: Element | None = None) -> list[Element]:
+        """CSS query on the tree (or under `scope`); [] when there is no tree."""
+        return select(scope if scope is not None else self.root, query)
+
+    @cached_property
+    def title(self) -> str | None:
+        """The product title: the product h1 of Woo/Magento/Shopify themes, else the only h1."""
+        for q in ("h1.product_title", "h1.product-title", "h1.page-title", "h1 [itemprop=name]", "h1"):
+            found = [h for h in self.css(q) if not in_noise(h)]
+            if found and (q != "h1" or len(found) == 1):
+                return text(node_text(found[0]))
+        return None
+
+    @cached_property
+    def attributes(self) -> dict[str, str]:
+        """The platform's product attribute table (Woo "Additional information", Magento "More Information")."""
+        out: dict[str, str] = {}
+        query = (
+            "table.woocommerce-product-attributes tr, table.shop_attributes tr, "
+            "table#product-attribute-specs-table tr, table.additional-attributes tr"
+        )
+        for row in self.css(query):
+            th, td = select(row, "th"), select(row, "td")
+            if th and td:
+                key, value = text(node_text(th[0])), text(node_text(td[0]))
+                if key and value:
+                    out.setdefault(key.lower().rstrip(":"), value)
+        return out
+
+    def attribute(self, *keys: str) -> str | None:
+        """The first attribute whose label is one of `keys`."""
+        for k in keys:
+            if k in self.attributes:
+                return self.attributes[k]
+        return None
+
+    @cached_property
+    def brand(self) -> str | None:
+        """A breeder the page states: attribute table (Seedbank/Breeder/Brand) or a microdata brand."""
+        found = self.attribute("breeder", "seedbank", "seed bank", "brand", "manufacturer", "breeders")
+        if found:
+            return found
+        for el in self.css("[itemprop=brand]"):
+            inner = select(el, "[itemprop=name]")
+            value = (inner[0].get("content") or node_text(inner[0])) if inner else el.get("content")
+            if text(value):
+                return text(value)
+        return None
+
+    @cached_property
+    def kind_words(self) -> list[str]:
+        """Attribute values that state sex or flowering type (never free-text spec blocks)."""
+        keys = (
+            "sex",
+            "gender",
+            "seed type",
+            "seed sex",
+            "flowering type",
+            "flowering",
+            "type",
+            "strain type",
+        )
+        return [v for k in keys if (v := self.attributes.get(k))]

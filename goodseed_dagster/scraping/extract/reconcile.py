@@ -1,0 +1,194 @@
+"""Which adapter wins on an HTML product page, and which adapter produced each field of an offer.
+
+Precedence: the first tier that yields priced offers decides the packs, prices, "was" prices and stock.
+
+1. Buy-form data, the numbers the add-to-cart form itself charges: woo_variations
+   (data-product_variations) > magento_grouped (child rows) > magento_configurable (jsonConfig) >
+   shopify_script (ProductJson) > woo_table (rendered pack table with buy controls) > woo_simple.
+   It beats JSON-LD because SEO plugins cache JSON-LD, print ranges, or show the regular price.
+2. Structured data: jsonld > microdata. A seller configured as platform "jsonld"/"microdata" moves
+   this tier ahead of tier 1 (the operator's choice).
+3. An empty JavaScript shell stops here with ShellPageError: scripts and meta tags on a page whose
+   content is rendered client-side are not read.
+4. script_data: a product object in an inline script that is tied to the page.
+5. opengraph: product:price:amount / og:price:amount meta tags (one offer).
+6. visible_text: the price beside the title / add-to-cart (only when nothing above found a price).
+
+Fields the winner did not state are filled, each from the first source that has it:
+name: the pack table's own product label > JSON-LD Product name > product h1 > og:title;
+breeder: JSON-LD brand > attribute table (Seedbank/Breeder/Brand) / microdata brand;
+currency: JSON-LD priceCurrency > price meta tags (itemprop/product:price:currency) > the printed
+symbol > the seller's configured currency; sex/flowering: only from the offer's name, pack label and
+the platform attribute table (never from free-text spec blocks, which often describe other strains).
+When tier 1 and JSON-LD price the same pack differently, tier 1 wins and extra["price_conflict"]
+keeps the JSON-LD price. extra["<field>_source"] names the producer of every stated field;
+RawOffer.adapter names the adapter that won the offer list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from goodseed_dagster.scraping.extract.common import flowering_of, sex_of, text
+from goodseed_dagster.scraping.extract.dom import Doc
+from goodseed_dagster.scraping.extract.magento import magento_configurable, magento_grouped
+from goodseed_dagster.scraping.extract.schema_org import product_nodes
+from goodseed_dagster.scraping.extract.scripts import script_data, shopify_script
+from goodseed_dagster.scraping.extract.structured import jsonld, microdata, opengraph
+from goodseed_dagster.scraping.extract.visible_text import ShellPageError, is_shell, visible_price
+from goodseed_dagster.scraping.extract.woo_forms import woo_simple, woo_table, woo_variations
+from goodseed_dagster.scraping.models import Platform, RawOffer
+
+FIELDS = (
+    "name",
+    "breeder",
+    "sex",
+    "flowering",
+    "pack_size",
+    "price",
+    "regular_price",
+    "currency",
+    "in_stock",
+)
+Adapter = Callable[[Doc], list[RawOffer]]
+_META_CURRENCY = re.compile(
+    r"<meta\b[^>]*(?:itemprop=[\"']?priceCurrency|property=[\"'](?:product|og):price:currency)[\"']?[^>]*"
+    r"\bcontent=[\"']([A-Za-z]{3})[\"']",
+    re.I,
+)
+
+# (adapter, lowercase source markers of which at least one must occur, and a second group likewise)
+_FORM: tuple[tuple[Adapter, tuple[str, ...], tuple[str, ...]], ...] = (
+    (woo_variations, ("data-product_variations",), ()),
+    (magento_grouped, ("super_group[", "super-product-table"), ()),
+    (magento_configurable, ("jsonconfig", "spconfig"), ("x-magento-init",)),
+    (shopify_script, ("productjson", "product-json", "product_json"), ()),
+    (
+        woo_table,
+        ("woocommerce-price-amount", "data-price=", "hidden_price"),
+        ("qty", "quantity", "add_to_cart", "add-to-cart"),
+    ),
+    (woo_simple, ("single_add_to_cart_button", 'name="add-to-cart"'), ()),
+)
+
+
+def _priced(offers: list[RawOffer]) -> bool:
+    return any(o.price is not None for o in offers)
+
+
+def _form_tier(doc: Doc) -> list[RawOffer]:
+    for adapter, first, second in _FORM:
+        if doc.has(*first) and (not second or doc.has(*second)):
+            offers = adapter(doc)
+            if _priced(offers):
+                return offers
+    return []
+
+
+def _structured(doc: Doc, platform: Platform) -> list[RawOffer]:
+    order = (microdata, jsonld) if platform == "microdata" else (jsonld, microdata)
+    for adapter in order:
+        offers = adapter(doc.page, doc.currency, doc.html)
+        if offers:
+            return offers
+    return []
+
+
+def html_offers(doc: Doc, platform: Platform) -> list[RawOffer]:
+    """Every pack offer of an HTML page, by the precedence above, with per-field provenance."""
+    structured_first = platform in ("jsonld", "microdata")
+    if structured_first and (found := _structured(doc, platform)):
+        return finish(doc, found)
+    if found := _form_tier(doc):
+        return finish(doc, _note_conflicts(doc, found))
+    if not structured_first and (found := _structured(doc, platform)):
+        return finish(doc, found)
+    if is_shell(doc):
+        raise ShellPageError(doc.page.url)
+    for late in (script_data, lambda d: opengraph(d.page, d.currency, d.html), visible_price):
+        found = late(doc)
+        if _priced(found):
+            return finish(doc, found)
+    return []
+
+
+def _note_conflicts(doc: Doc, offers: list[RawOffer]) -> list[RawOffer]:
+    if "ld+json" not in doc.lower:
+        return offers
+    ld = {
+        o.pack_size: o.price for o in jsonld(doc.page, None, doc.html) if o.pack_size and o.price is not None
+    }
+    for o in offers:
+        other = ld.get(o.pack_size)
+        if other is not None and o.price is not None and other != o.price:
+            o.extra["price_conflict"] = f"jsonld:{other}"
+    return offers
+
+
+def _ld_facts(doc: Doc) -> dict[str, str]:
+    """name / breeder / currency of the page's single JSON-LD Product, when there is exactly one."""
+    if "ld+json" not in doc.lower:
+        return {}
+    nodes = [n for d in doc.jsonld for n in product_nodes(d)]
+    if len(nodes) != 1:
+        return {}
+    node: dict[str, Any] = nodes[0]
+    brand = node.get("brand")
+    offers = node.get("offers")
+    first = offers[0] if isinstance(offers, list) and offers else offers
+    facts = {
+        "name": text(node.get("name")),
+        "breeder": text(brand.get("name")) if isinstance(brand, dict) else text(brand),
+        "currency": text(first.get("priceCurrency")) if isinstance(first, dict) else None,
+    }
+    return {k: v for k, v in facts.items() if v}
+
+
+def _set(offer: RawOffer, field: str, value: Any, source: str) -> None:
+    if value is not None and getattr(offer, field) is None:
+        setattr(offer, field, value)
+        offer.extra[f"{field}_source"] = source
+
+
+def _fill(offer: RawOffer, field: str, get: Callable[[], Any], source: str) -> None:
+    """_set with the value computed only when the field is still missing (page facts need the tree)."""
+    if getattr(offer, field) is None:
+        _set(offer, field, get(), source)
+
+
+_ATTRIBUTE_TABLES = ("woocommerce-product-attributes", "shop_attributes", "additional-attributes", "attribute-specs")
+
+
+def finish(doc: Doc, offers: list[RawOffer]) -> list[RawOffer]:
+    """Stamp the adapter's own fields, then fill the rest from page facts by the documented order."""
+    structured = any(o.adapter in ("jsonld", "microdata", "opengraph") for o in offers)
+    facts = {} if structured else _ld_facts(doc)
+    meta = _META_CURRENCY.search(doc.html)
+    tables = doc.has(*_ATTRIBUTE_TABLES)
+    for o in offers:
+        for field in FIELDS:
+            if getattr(o, field) is not None:
+                o.extra.setdefault(f"{field}_source", o.adapter)
+        if o.adapter in ("jsonld", "microdata", "opengraph", "script_data", "shopify_script"):
+            _set(o, "currency", doc.currency, "config")
+            continue
+        _set(o, "name", o.extra.pop("row_name", None), "pack_table_label")
+        _set(o, "name", facts.get("name"), "jsonld")
+        _fill(o, "name", lambda: doc.title, "title")
+        if "currency" in facts or meta:
+            o.currency = None
+            _set(o, "currency", facts.get("currency"), "jsonld")
+            _set(o, "currency", meta.group(1).upper() if meta else None, "meta")
+        _set(o, "breeder", facts.get("breeder"), "jsonld")
+        if tables or doc.has("itemprop=\"brand", "itemprop=brand", "itemprop='brand"):
+            _fill(o, "breeder", lambda: doc.brand, "attributes")
+        words = [o.name, o.variant]
+        _set(o, "sex", sex_of(*words), "name")
+        _set(o, "flowering", flowering_of(*words), "name")
+        if tables:
+            _fill(o, "sex", lambda: sex_of(*doc.kind_words), "attributes")
+            _fill(o, "flowering", lambda: flowering_of(*doc.kind_words), "attributes")
+        _set(o, "currency", doc.currency, "config")
+    return offers

@@ -1,0 +1,63 @@
+"""raw_pages archives into S3 through dagster-aws when a bucket is configured (moto server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from pipeline_harness import pipeline
+from sqlalchemy import text
+
+from goodseed_dagster.market import Market
+from goodseed_dagster.resources.archive import ArchiveResource
+
+
+@pytest.fixture
+def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def test_pipeline_archives_to_s3_and_parses_from_it(
+    moto_endpoint: str, fresh_pg_url: str, tmp_path: Path
+) -> None:
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint)
+    s3.create_bucket(Bucket="goodseed-raw")
+    market = Market(day=0, products_per_shop=15)
+    with pipeline(market, fresh_pg_url, tmp_path) as p:
+        p.resources["store"] = ArchiveResource(
+            s3_bucket="goodseed-raw", s3_prefix="test/", s3_endpoint_url=moto_endpoint
+        )
+        p.materialize(["seller_sources", "fx_rates"])
+        slug = "cloudnine"
+        p.instance.add_dynamic_partitions("sellers", [slug])
+        result = p.materialize(["raw_pages", "listings"], slug)
+        assert (
+            result.asset_materializations_for_node("raw_pages")[0].metadata["archive"].value
+            == "s3://goodseed-raw/test/"
+        )
+        with p.engine.connect() as conn:
+            hashes = set(
+                conn.execute(text("SELECT sha256 FROM core.pages WHERE sha256 IS NOT NULL")).scalars()
+            )
+            listed = conn.execute(
+                text("SELECT count(*) FROM core.listings WHERE seller = :s"), {"s": slug}
+            ).scalar()
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="goodseed-raw", Prefix="test/pages/")["Contents"]}
+    assert {k.rsplit("/", 1)[1].removesuffix(".gz") for k in keys} == hashes
+    assert listed == len(market.truth(slug))
+    assert not (tmp_path / "archive").exists(), "nothing archived locally when S3 is configured"
