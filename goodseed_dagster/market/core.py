@@ -26,6 +26,8 @@ ENTRY_POINTS: dict[str, list[str]] = {
     "productgroup": ["strains/?page=1"],
     "offerlist": ["catalog?page=1"],
     "plain": ["list.php?page=1"],
+    "wooform": ["shop/?page=1"],
+    "grouped": ["cannabis-seeds.html?p=1"],
 }
 
 

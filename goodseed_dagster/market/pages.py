@@ -13,6 +13,7 @@ from goodseed_dagster.market.core import Market
 from goodseed_dagster.market.fx import market_date
 from goodseed_dagster.market.model import Product, Variant
 from goodseed_dagster.market.render_json import shopify_products, woo_product, woo_variation
+from goodseed_dagster.market.render_platforms import PLATFORM_PAGES
 from goodseed_dagster.market.shops import ShopSpec, listing_path
 
 JSON = "application/json; charset=utf-8"
@@ -25,7 +26,10 @@ _LISTING = {
     "productgroup": re.compile(r"^strains/$"),
     "offerlist": re.compile(r"^catalog$"),
     "plain": re.compile(r"^list\.php$"),
+    "wooform": re.compile(r"^shop/$"),
+    "grouped": re.compile(r"^cannabis-seeds\.html$"),
 }
+PRODUCT_PAGES = {**html.PRODUCT_PAGES, **PLATFORM_PAGES}
 
 
 @dataclass(slots=True)
@@ -146,7 +150,7 @@ def shop_reply(market: Market, shop: ShopSpec, rest: str, query_string: str, hos
     if listing:
         page_no = int(listing.group(1)) if listing.groups() and listing.group(1) else 1
         if shop.layout != "woo":
-            page_no = max(1, _int(query, "p" if shop.layout == "magento" else "page", 1))
+            page_no = max(1, _int(query, "p" if shop.layout in ("magento", "grouped") else "page", 1))
         if (page_no - 1) * shop.page_size >= max(len(products), 1):
             return Reply(404, html.page(shop, base, "Not found", "<h1>No products</h1>").encode(), HTML)
         return Reply(200, html.listing_page(shop, base, products, page_no).encode(), HTML)
@@ -155,7 +159,7 @@ def shop_reply(market: Market, shop: ShopSpec, rest: str, query_string: str, hos
     if product is not None:
         i = products.index(product)
         others = products[i + 1 : i + 5] or products[:4]
-        return Reply(200, html.PRODUCT_PAGES[shop.layout](shop, base, product, others).encode(), HTML)
+        return Reply(200, PRODUCT_PAGES[shop.layout](shop, base, product, others).encode(), HTML)
     if rest in ("", "about", "contact", "blog", "cart", "account/login"):
         body = f"<h1>{shop.name}</h1><p>Quality seeds since 2009.</p>"
         return Reply(200, html.page(shop, base, rest or "Home", body).encode(), HTML)

@@ -86,7 +86,9 @@ def wooform_page(shop: ShopSpec, base: str, p: Product, others: list[Product]) -
     options = "".join(f'<option value="{_slug(v.label)}">{escape(v.label)}</option>' for v in p.variants)
     lo, hi = min(v.price for v in p.variants), max(v.price for v in p.variants)
     saving = max((v.regular_price - v.price for v in p.variants if v.regular_price), default=None)
-    badge = f'<span class="onsale save-badge">Save {SYMBOL[shop.currency]}{saving:.2f}</span>' if saving else ""
+    badge = (
+        f'<span class="onsale save-badge">Save {SYMBOL[shop.currency]}{saving:.2f}</span>' if saving else ""
+    )
     rows = "".join(_woo_row(shop, p, v, symbol) for v in p.variants)
     bundle_price = sum((v.price for v in p.variants[:1]), Decimal("0")) + Decimal("24.99")
     bundle = (
@@ -172,7 +174,9 @@ def grouped_page(shop: ShopSpec, base: str, p: Product, others: list[Product]) -
         '</tbody></table></div><button type="submit" class="action primary tocart">Add to Cart</button></form>'
         '</div><div class="data item content" id="additional"><table class="data table additional-attributes" '
         'id="product-attribute-specs-table"><tbody>'
-        + "".join(f'<tr><th class="col label">{k}</th><td class="col data">{escape(v)}</td></tr>' for k, v in attrs)
+        + "".join(
+            f'<tr><th class="col label">{k}</th><td class="col data">{escape(v)}</td></tr>' for k, v in attrs
+        )
         + f'</tbody></table></div><div class="block related"><ol class="products list">{related}</ol></div>'
         + _SAMPLE_SCHEMA
     )

@@ -28,6 +28,13 @@ Each shop (slug: platform, currency) and how it writes titles, breeders and pack
 - plainseeds (plain HTML, selectors, GBP): h1 "Gelato", "Big Bud Autoflowering"; on-sale items
   "SALE - Gelato"; breeder = alias without " Seeds" ("Barney's Farm", "Blackskull"); pack rows
   "5 Fem Seeds", "1 Reg Seed"; prices "£18.72" with a struck "was" price when on sale.
+- maplebuds (WooCommerce variation form + variation-table plugin, platform auto, USD, "$" only or an
+  empty symbol): "Gelato Strain Feminized Marijuana Seeds", "Big Bud Autoflower Feminized Marijuana
+  Seeds", "Skunk Strain Regular Marijuana Seeds"; breeder = alias with "Seeds" kept, only in the
+  attribute table ("Breeder"); packs "5 Seeds" / "1 Seed".
+- northvault (Magento 2 grouped product, platform auto, GBP): "Gelato Feminized Seeds",
+  "Big Bud Autoflowering Feminized Seeds", "Skunk Regular Seeds"; breeder verbatim in the attribute
+  table ("Seedbank"); one child per pack "GELATO FEM - 5 Seeds", "SKUNK REG - 1 Seed".
 
 Sex is never in budbox/plainseeds/hazehouse breeders; photoperiod is only stated by greenleaf tags.
 
@@ -125,6 +132,26 @@ SHOPS: tuple[ShopSpec, ...] = (
         layout="offerlist",
     ),
     ShopSpec("plainseeds", "Plain Seeds Co", "selectors", "GBP", Decimal("0.97"), None, 20, layout="plain"),
+    ShopSpec(
+        "maplebuds",
+        "Maple Buds",
+        "auto",
+        "USD",
+        Decimal("1.03"),
+        frozenset({1, 3, 5, 10, 25}),
+        24,
+        layout="wooform",
+    ),
+    ShopSpec(
+        "northvault",
+        "North Vault Seeds",
+        "auto",
+        "GBP",
+        Decimal("0.99"),
+        frozenset({3, 5, 7, 10}),
+        24,
+        layout="grouped",
+    ),
 )
 
 SELECTORS: dict[str, str] = {
@@ -163,6 +190,8 @@ def breeder_as(shop: ShopSpec, breeder: str) -> str:
         "cloudnine": alias_breeder(breeder),
         "packhaus": short_breeder(breeder),
         "plainseeds": short_breeder(alias_breeder(breeder)),
+        "maplebuds": alias_breeder(breeder),
+        "northvault": breeder,
     }[shop.slug]
 
 
@@ -186,6 +215,11 @@ def title_as(shop: ShopSpec, item: CatalogueItem, *, on_sale: bool, pack: int | 
         return f"{s}{' Autoflower' if auto else ''} {'Feminized' if fem else 'Regular'} Cannabis Seeds"
     if shop.slug == "packhaus":
         return f"{s}{' Auto' if auto else ''} {'Fem' if fem else 'Reg'}"
+    if shop.slug == "maplebuds":
+        kind = " Autoflower" if auto else " Strain"
+        return f"{s}{kind} {'Feminized' if fem else 'Regular'} Marijuana Seeds"
+    if shop.slug == "northvault":
+        return f"{s}{' Autoflowering' if auto else ''} {'Feminized' if fem else 'Regular'} Seeds"
     title = f"{s}{' Autoflowering' if auto else ''}"
     return f"SALE - {title}" if on_sale else title
 
@@ -204,6 +238,13 @@ def pack_label(shop: ShopSpec, item: CatalogueItem, n: int) -> str:
         return "Single Seed" if n == 1 else f"Pack of {n}"
     if shop.slug == "cloudnine":
         return "1 seed" if n == 1 else f"{n} seeds"
+    if shop.slug == "maplebuds":
+        return "1 Seed" if n == 1 else f"{n} Seeds"
+    if shop.slug == "northvault":
+        auto = " AUTO" if item.flowering == "autoflower" else ""
+        return (
+            f"{item.strain.upper()}{auto} {'FEM' if fem else 'REG'} - {'1 Seed' if n == 1 else f'{n} Seeds'}"
+        )
     return f"1 {'Fem' if fem else 'Reg'} Seed" if n == 1 else f"{n} {'Fem' if fem else 'Reg'} Seeds"
 
 
@@ -216,6 +257,8 @@ def product_path(shop: ShopSpec, handle: str) -> str:
         "productgroup": f"strains/{handle}/",
         "offerlist": f"seeds/{handle}",
         "plain": f"item.php?id={handle}",
+        "wooform": f"{handle}/",
+        "grouped": f"{handle}.html",
     }[shop.layout]
 
 
@@ -228,4 +271,6 @@ def listing_path(shop: ShopSpec, page: int) -> str:
         "productgroup": f"strains/?page={page}",
         "offerlist": f"catalog?page={page}",
         "plain": f"list.php?page={page}",
+        "wooform": f"shop/?page={page}",
+        "grouped": f"cannabis-seeds.html?p={page}",
     }[shop.layout]

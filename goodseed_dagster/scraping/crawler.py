@@ -28,6 +28,8 @@ from goodseed_dagster.scraping.urls import normalize_url, origin
 
 LinksFn = Callable[[Page], Iterable[str]]
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+RESOLVED_CACHE_MAX = 200_000  # link keys remembered per crawl before the cache starts over
+_UNKNOWN, _OFFSITE = "\0unknown", "\0offsite"  # markers in Crawler.resolved (never URLs)
 
 
 class _Refused(Exception):
@@ -77,13 +79,21 @@ class Crawler:
         self.robots: dict[str, RobotsRules] = {}
         self.robots_locks: dict[str, asyncio.Lock] = {}
         self.address_checks: dict[str, str | None] = {}
+        # Link key -> normalized URL, or None when it is not crawlable or off-site. Shop pages repeat
+        # the same menus, footers and related-product links, so most links resolve by one dict hit.
+        self.resolved: dict[str | tuple[str, str], str | None] = {}
         self.started = time.monotonic()
-        self.client: httpx.AsyncClient
+        self.client: httpx.AsyncClient  # robots.txt before the workers start, and the default
+        self.worker_clients: list[httpx.AsyncClient] = []
 
     # -- driving -----------------------------------------------------------------------------------
 
-    async def run(self, client: httpx.AsyncClient) -> CrawlResult:
+    async def run(
+        self, client: httpx.AsyncClient, worker_clients: list[httpx.AsyncClient] | None = None
+    ) -> CrawlResult:
+        """Crawl; fetch worker i sends through worker_clients[i % n] (default: all share `client`)."""
         self.client = client
+        self.worker_clients = worker_clients or [client]
         rules = await self.robots_for(self.source.url("robots.txt"))
         self.result.robots = rules.reason
         if rules.unreachable:
@@ -101,7 +111,11 @@ class Crawler:
         return self.finish()
 
     async def work(self) -> None:
-        fetchers = [asyncio.create_task(self.fetch_worker()) for _ in range(self.source.concurrency)]
+        clients = self.worker_clients
+        fetchers = [
+            asyncio.create_task(self.fetch_worker(clients[i % len(clients)]))
+            for i in range(self.source.concurrency)
+        ]
         parsers = [asyncio.create_task(self.parse_worker()) for _ in range(self.options.parse_concurrency)]
         workers = {*fetchers, *parsers}
         waits = {asyncio.create_task(self.idle.wait()), asyncio.create_task(self.stop.wait())}
@@ -146,12 +160,12 @@ class Crawler:
         if self.outstanding == 0:
             self.idle.set()
 
-    async def fetch_worker(self) -> None:
+    async def fetch_worker(self, client: httpx.AsyncClient) -> None:
         while (url := await self.frontier.get()) is not None:
             if self.stop.is_set():
                 self.done_one()
                 continue
-            record, page = await self.fetch_page(url)
+            record, page = await self.fetch_page(url, client)
             self.record(record)
             if page is not None and not self.stop.is_set():
                 self.seen.add(page.url)  # a redirect's target: do not fetch it again
@@ -176,29 +190,45 @@ class Crawler:
             self.done_one()
 
     def discover(self, base: str, found: Iterable[str]) -> None:
+        resolved, seen = self.resolved, self.seen
+        if len(resolved) > RESOLVED_CACHE_MAX:
+            resolved.clear()
+        base_origin: str | None = None
         for link in found:
-            url = normalize_url(urljoin(base, link))
-            if url is None:
-                continue
-            if host_refusal(url, self.hosts):
+            if link.startswith(("http://", "https://")):
+                key: str | tuple[str, str] = link  # absolute: urljoin ignores the base
+            elif link.startswith("/") and not link.startswith("//"):
+                base_origin = base_origin or origin(base)
+                key = (base_origin, link)  # root-relative: only the base's origin matters
+            else:
+                key = (base, link)
+            url = resolved.get(key, _UNKNOWN)
+            if url is _UNKNOWN:
+                url = normalize_url(urljoin(base, link))
+                if url is not None and host_refusal(url, self.hosts):
+                    url = _OFFSITE
+                resolved[key] = url
+            if url is _OFFSITE:
                 self.result.offsite_skipped += 1
-                continue
-            self.schedule(url)
+            elif url is not None and url not in seen:
+                self.schedule(url)
 
     # -- one URL -----------------------------------------------------------------------------------
 
-    async def fetch_page(self, url: str) -> tuple[PageRecord, Page | None]:
+    async def fetch_page(
+        self, url: str, client: httpx.AsyncClient | None = None
+    ) -> tuple[PageRecord, Page | None]:
         started = time.monotonic()
         fetched_at = datetime.now(UTC)
         prev = self.previous.get(url)
         conditional = self.conditional_headers(prev)
         try:
-            reply = await self.follow(url, conditional)
+            reply = await self.follow(url, conditional, client=client)
             if reply.status == 304 and prev is not None and prev.sha256:
                 try:
                     body = await asyncio.to_thread(self.store.get, prev.sha256)
                 except (ArchiveMissingError, ArchiveCorruptError):  # no usable body: fetch it whole
-                    reply = await self.follow(url, {})
+                    reply = await self.follow(url, {}, client=client)
                 else:
                     return self.not_modified(url, fetched_at, reply, prev, body)
         except _Refused as e:
@@ -301,13 +331,20 @@ class Crawler:
 
     # -- requests, redirects, robots -----------------------------------------------------------------
 
-    async def follow(self, url: str, headers: dict[str, str], *, robots: bool = True) -> Reply:
+    async def follow(
+        self,
+        url: str,
+        headers: dict[str, str],
+        *,
+        robots: bool = True,
+        client: httpx.AsyncClient | None = None,
+    ) -> Reply:
         """GET `url`, following redirects by hand so every hop passes the host, address and robots checks."""
         target = url
         for hop in range(self.options.max_redirects + 1):
-            await self.check(target, redirect=hop > 0, robots=robots)
+            await self.check(target, redirect=hop > 0, robots=robots, client=client)
             reply = await get_with_retries(
-                self.client,
+                client or self.client,
                 target,
                 seller=self.source.slug,
                 headers={"User-Agent": self.options.user_agent, **(headers if hop == 0 else {})},
@@ -324,14 +361,16 @@ class Crawler:
             target = following
         raise _Refused(f"redirect refused: more than {self.options.max_redirects} redirects")
 
-    async def check(self, url: str, *, redirect: bool, robots: bool) -> None:
+    async def check(
+        self, url: str, *, redirect: bool, robots: bool, client: httpx.AsyncClient | None = None
+    ) -> None:
         prefix = "redirect refused: " if redirect else "refused: "
         why = host_refusal(url, self.hosts)
         if why is None and not self.source.local:
             why = await self.address_refusal(url)
         if why is not None:
             raise _Refused(f"{prefix}{why} ({url})")
-        if robots and not (await self.robots_for(url)).can_fetch(url):
+        if robots and not (await self.robots_for(url, client)).can_fetch(url):
             raise _Refused(f"{prefix if redirect else ''}robots.txt disallows {url}", robots=True)
 
     async def address_refusal(self, url: str) -> str | None:
@@ -340,14 +379,14 @@ class Crawler:
             self.address_checks[host] = await address_refusal(url, self.resolver)
         return self.address_checks[host]
 
-    async def robots_for(self, url: str) -> RobotsRules:
+    async def robots_for(self, url: str, client: httpx.AsyncClient | None = None) -> RobotsRules:
         """The robots rules of `url`'s origin, fetched once per crawl (paced like any request)."""
         key = origin(url)
         if key in self.robots:
             return self.robots[key]
         async with self.robots_locks.setdefault(key, asyncio.Lock()):
             if key not in self.robots:
-                self.robots[key] = rules = await self.fetch_robots(self.robots_url(key))
+                self.robots[key] = rules = await self.fetch_robots(self.robots_url(key), client)
                 if self.limiter is not None:
                     self.limiter.slow_to(rules.min_interval_s)
         return self.robots[key]
@@ -358,10 +397,10 @@ class Crawler:
             return self.source.url(self.source.robots_url)
         return origin_url + "/robots.txt"
 
-    async def fetch_robots(self, url: str) -> RobotsRules:
+    async def fetch_robots(self, url: str, client: httpx.AsyncClient | None = None) -> RobotsRules:
         agent = self.options.robots_agent
         try:
-            reply = await self.follow(url, {}, robots=False)
+            reply = await self.follow(url, {}, robots=False, client=client)
         except _Refused as e:  # RFC 9309: a robots.txt we may not follow counts as unavailable
             return RobotsRules(agent, allow_all=True, reason=f"robots.txt {e.reason}: allow all")
         except FetchError as e:

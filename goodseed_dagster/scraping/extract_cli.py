@@ -25,6 +25,8 @@ def offer_line(source: str, offer: RawOffer, explain: bool) -> str:
         record["regular_price"] = str(offer.regular_price) if offer.regular_price is not None else None
         record["product_id"] = offer.product_id
         record["variant"] = offer.variant
+        for key, value in offer.extra.items():  # per-field provenance (price_source, ...) and ids
+            record.setdefault(key, value)
     return json.dumps(record, ensure_ascii=False)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 
@@ -23,20 +23,37 @@ __all__ = ["CrawlOptions", "CrawlProgress", "CrawlResult", "LinksFn", "crawl", "
 
 
 @asynccontextmanager
-async def _client_for(
+async def _clients_for(
     source: SourceConfig, options: CrawlOptions, client: httpx.AsyncClient | None
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """One single-connection client per fetch worker, or the caller's client shared by all of them.
+
+    httpcore's pool checks every pooled connection (a poll() syscall each) whenever it assigns or
+    releases one; at 32 connections that cost ~3 ms of CPU per request, 3/4 of httpx's client cost.
+    A worker sends one request at a time, so a pool of one per worker is the same concurrency at
+    ~1 ms per request. The clients share one SSL context (building one per client costs ~10 ms) and
+    one cookie jar.
+    """
     if client is not None:
-        yield client
+        yield [client]
         return
-    limits = httpx.Limits(max_connections=source.concurrency, max_keepalive_connections=source.concurrency)
-    async with httpx.AsyncClient(
-        headers={"User-Agent": options.user_agent},
-        timeout=options.timeout_s,
-        limits=limits,
-        follow_redirects=False,
-    ) as own:
-        yield own
+    ssl_context = httpx.create_ssl_context()
+    async with AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    headers={"User-Agent": options.user_agent},
+                    timeout=options.timeout_s,
+                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                    follow_redirects=False,
+                    verify=ssl_context,
+                )
+            )
+            for _ in range(source.concurrency)
+        ]
+        for other in clients[1:]:  # one cookie jar for the crawl, as with a single client
+            other.cookies.jar = clients[0].cookies.jar
+        yield clients
 
 
 async def crawl(
@@ -57,8 +74,8 @@ async def crawl(
     is (its redirects are never followed by httpx) and left open.
     """
     crawler = Crawler(source, store, links, previous or {}, polite, progress, options or CrawlOptions())
-    async with _client_for(source, crawler.options, client) as http:
-        return await crawler.run(http)
+    async with _clients_for(source, crawler.options, client) as clients:
+        return await crawler.run(clients[0], clients)
 
 
 def crawl_sync(
@@ -72,16 +89,29 @@ def crawl_sync(
     progress: Callable[[CrawlProgress], None] | None = None,
     options: CrawlOptions | None = None,
 ) -> CrawlResult:
-    """`crawl` for synchronous callers (assets, CLI); must not be called from a running event loop."""
-    return asyncio.run(
-        crawl(
-            source,
-            store=store,
-            links=links,
-            previous=previous,
-            polite=polite,
-            client=client,
-            progress=progress,
-            options=options,
+    """`crawl` for synchronous callers (assets, CLI); must not be called from a running event loop.
+
+    Runs on uvloop when it is installed (dagster-webserver brings uvicorn[standard], hence uvloop, on
+    Linux): the crawl's event loop does all the HTTP work, and uvloop's transports cost it less CPU.
+    """
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        return runner.run(
+            crawl(
+                source,
+                store=store,
+                links=links,
+                previous=previous,
+                polite=polite,
+                client=client,
+                progress=progress,
+                options=options,
+            )
         )
-    )
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # not installed (e.g. Windows): the default asyncio loop
+        return None
+    return uvloop.new_event_loop

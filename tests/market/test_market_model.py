@@ -37,7 +37,7 @@ def test_shops_cover_platforms_and_currencies(market: Market) -> None:
     assert len(shops) >= 6
     assert {s.platform for s in shops} >= {"shopify", "woocommerce", "microdata", "jsonld", "selectors"}
     assert {s.currency for s in shops} >= {"GBP", "EUR", "USD"}
-    assert len({s.layout for s in shops}) == 6
+    assert len({s.layout for s in shops}) == len(shops) - 1  # budbox shares greenleaf's Shopify layout
 
 
 def test_truth_is_deterministic_and_sized(market: Market) -> None:

@@ -41,7 +41,7 @@ def _compiled(query: str) -> CSSSelector:
 
 
 def select(scope: Element | None, query: str) -> list[Element]:
-    """CSS query under an element, with the CSS->XPath translation compiled once per query."""
+    """CSS query on an element and its descendants, the CSS->XPath translation compiled once per query."""
     return [] if scope is None else list(_compiled(query)(scope))
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from goodseed_dagster.scraping.extract.common import decimal, in_stock, pack_size, text, text_price
-from goodseed_dagster.scraping.extract.dom import Doc, Element, select, in_noise, node_text, struck
+from goodseed_dagster.scraping.extract.dom import Doc, Element, in_noise, node_text, select, struck
 from goodseed_dagster.scraping.models import RawOffer
 
 _INIT = re.compile(r"<script\b[^>]*type=[\"']?text/x-magento-init[\"']?[^>]*>(.*?)</script\s*>", re.I | re.S)

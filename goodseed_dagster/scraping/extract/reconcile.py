@@ -121,7 +121,7 @@ def _note_conflicts(doc: Doc, offers: list[RawOffer]) -> list[RawOffer]:
         o.pack_size: o.price for o in jsonld(doc.page, None, doc.html) if o.pack_size and o.price is not None
     }
     for o in offers:
-        other = ld.get(o.pack_size)
+        other = ld.get(o.pack_size) if o.pack_size is not None else None
         if other is not None and o.price is not None and other != o.price:
             o.extra["price_conflict"] = f"jsonld:{other}"
     return offers
@@ -158,7 +158,12 @@ def _fill(offer: RawOffer, field: str, get: Callable[[], Any], source: str) -> N
         _set(offer, field, get(), source)
 
 
-_ATTRIBUTE_TABLES = ("woocommerce-product-attributes", "shop_attributes", "additional-attributes", "attribute-specs")
+_ATTRIBUTE_TABLES = (
+    "woocommerce-product-attributes",
+    "shop_attributes",
+    "additional-attributes",
+    "attribute-specs",
+)
 
 
 def finish(doc: Doc, offers: list[RawOffer]) -> list[RawOffer]:
@@ -182,7 +187,7 @@ def finish(doc: Doc, offers: list[RawOffer]) -> list[RawOffer]:
             _set(o, "currency", facts.get("currency"), "jsonld")
             _set(o, "currency", meta.group(1).upper() if meta else None, "meta")
         _set(o, "breeder", facts.get("breeder"), "jsonld")
-        if tables or doc.has("itemprop=\"brand", "itemprop=brand", "itemprop='brand"):
+        if tables or doc.has('itemprop="brand', "itemprop=brand", "itemprop='brand"):
             _fill(o, "breeder", lambda: doc.brand, "attributes")
         words = [o.name, o.variant]
         _set(o, "sex", sex_of(*words), "name")

@@ -140,9 +140,9 @@ def shopify_script(doc: Doc) -> list[RawOffer]:
             continue
         if isinstance(obj, dict) and isinstance(obj.get("product"), dict):
             obj = obj["product"]
-        if isinstance(obj, dict) and isinstance(obj.get("variants"), list) and (tie := tied(doc, obj)):
-            if offers := _offers(doc, obj, "shopify_script", tie):
-                return offers
+        tie = tied(doc, obj) if isinstance(obj, dict) and isinstance(obj.get("variants"), list) else None
+        if tie and (offers := _offers(doc, obj, "shopify_script", tie)):
+            return offers
     return []
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from goodseed_dagster.errors import ExtractError
 from goodseed_dagster.scraping.extract.common import in_stock, pack_size, text_price
-from goodseed_dagster.scraping.extract.dom import Doc, Element, select, classes, in_noise, node_text, struck
+from goodseed_dagster.scraping.extract.dom import Doc, Element, classes, in_noise, node_text, select, struck
 from goodseed_dagster.scraping.models import RawOffer
 
 SHELL_REASON = "page content is rendered client-side (empty JavaScript shell); no offers read"
@@ -73,7 +73,9 @@ def _prices_in(
     now: list[tuple[Decimal, str | None]] = []
     was: list[Decimal] = []
     for el in select(block, "[class*=price], [itemprop=price], .amount"):
-        if in_noise(el, block.getparent()) or select(el, "[class*=price], .amount"):
+        if in_noise(el, block.getparent()) or el.xpath(
+            ".//*[contains(@class, 'price') or @itemprop='price']"
+        ):
             continue  # leaf price elements only
         shown = node_text(el)
         if _NOT_PRICE.search(shown) or not re.search(r"\d", shown):

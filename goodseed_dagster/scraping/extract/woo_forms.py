@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from goodseed_dagster.scraping.extract.common import decimal, in_stock, pack_size, text, text_price
-from goodseed_dagster.scraping.extract.dom import Doc, Element, select, classes, in_noise, node_text, struck
+from goodseed_dagster.scraping.extract.dom import Doc, Element, classes, in_noise, node_text, select, struck
 from goodseed_dagster.scraping.models import RawOffer
 
 _VARIATIONS = re.compile(r"data-product_variations=(?:\"([^\"]*)\"|'([^']*)')", re.I)
