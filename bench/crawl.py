@@ -55,7 +55,9 @@ RUN_DEADLINE_S = 300.0
 def shop_configs() -> dict[str, dict[str, Any]]:
     from goodseed_dagster.market import Market
 
-    return {c["slug"]: c for c in Market(products_per_shop=100).source_configs("http://x") if c["slug"] in SHOPS}
+    return {
+        c["slug"]: c for c in Market(products_per_shop=100).source_configs("http://x") if c["slug"] in SHOPS
+    }
 
 
 _CONFIGS: dict[str, dict[str, Any]] | None = None
@@ -81,30 +83,71 @@ def _padding(slug: str, base: str, need: int, seed: str) -> tuple[str, str]:
         f"font:400 {12 + i % 6}px/1.4 system-ui,sans-serif;border-radius:{i % 9}px}}\n"
         for i in range(int(need * 0.22) // 110 + 1)
     )
-    cats = ["feminized", "autoflower", "regular", "cbd", "indica", "sativa", "high-yield", "outdoor", "indoor"]
+    cats = [
+        "feminized",
+        "autoflower",
+        "regular",
+        "cbd",
+        "indica",
+        "sativa",
+        "high-yield",
+        "outdoor",
+        "indoor",
+    ]
     menu_items = []
     for i in range(int(need * 0.18) // 95 + 1):
         cat = cats[i % len(cats)]
-        menu_items.append(f'<li class="mega-item"><a href="{base}c/{cat}/page-{i // len(cats) + 1}">{cat.title()} {i}</a></li>')
+        menu_items.append(
+            f'<li class="mega-item"><a href="{base}c/{cat}/page-{i // len(cats) + 1}">{cat.title()} {i}</a></li>'
+        )
     menu = '<nav class="mega-menu"><ul>' + "".join(menu_items) + "</ul></nav>"
-    words = ("smooth", "dense", "buds", "germinated", "quickly", "fast", "delivery", "stealth", "packaging",
-             "great", "terpenes", "citrus", "earthy", "yield", "harvest", "week", "tent", "soil", "coco", "again")
+    words = (
+        "smooth",
+        "dense",
+        "buds",
+        "germinated",
+        "quickly",
+        "fast",
+        "delivery",
+        "stealth",
+        "packaging",
+        "great",
+        "terpenes",
+        "citrus",
+        "earthy",
+        "yield",
+        "harvest",
+        "week",
+        "tent",
+        "soil",
+        "coco",
+        "again",
+    )
     reviews = []
     for i in range(int(need * 0.30) // 420 + 1):
         text = " ".join(words[(h + i * 7 + j * 3) % len(words)] for j in range(55))
-        reviews.append(f'<div class="review"><p class="stars">{1 + (h + i) % 5}/5</p><p>{text}.</p>'
-                       f'<p class="who">grower{(h + i) % 9973}</p></div>')
+        reviews.append(
+            f'<div class="review"><p class="stars">{1 + (h + i) % 5}/5</p><p>{text}.</p>'
+            f'<p class="who">grower{(h + i) % 9973}</p></div>'
+        )
     review_html = '<section class="reviews"><h2>Customer reviews</h2>' + "".join(reviews) + "</section>"
     used = len(css) + len(menu) + len(review_html) + 60
     cfg = {"theme": slug, "breakpoints": [480, 768, 1024, 1280], "ab": h % 2, "events": []}
-    js_body = json.dumps(cfg) + ";" + "".join(
-        f"function f{i}(a,b){{return a*{i % 13}+b^{(h + i) % 251};}}" for i in range(max(0, need - used) // 48 + 1)
+    js_body = (
+        json.dumps(cfg)
+        + ";"
+        + "".join(
+            f"function f{i}(a,b){{return a*{i % 13}+b^{(h + i) % 251};}}"
+            for i in range(max(0, need - used) // 48 + 1)
+        )
     )
     head = f"<style>{css}</style>"
     body = f"{menu}{review_html}<script>window.__THEME__={js_body}</script>"
     short = need - len(head) - len(body)
     if short > 0:  # top up to the target with more of the inline script
-        body = body.replace("</script>", "".join(f"var v{i}={i * 7 % 1000};" for i in range(short // 12 + 1)) + "</script>")
+        body = body.replace(
+            "</script>", "".join(f"var v{i}={i * 7 % 1000};" for i in range(short // 12 + 1)) + "</script>"
+        )
     return head, body
 
 
@@ -247,7 +290,11 @@ def static_server(d: Path, port: int) -> None:
     root = d / "root"
     table: dict[bytes, bytes] = {}
     for target in [*json.loads((d / "pages.json").read_text()), "/robots.txt"]:
-        body = (root / "robots.txt").read_bytes() if target == "/robots.txt" else file_for(root, target).read_bytes()
+        body = (
+            (root / "robots.txt").read_bytes()
+            if target == "/robots.txt"
+            else file_for(root, target).read_bytes()
+        )
         ctype = b"text/plain" if target == "/robots.txt" else b"text/html; charset=utf-8"
         head = b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n" % (ctype, len(body))
         table[target.encode()] = head + body
@@ -440,7 +487,9 @@ def run_scrapy(d: Path, base: str, concurrency: int) -> dict[str, Any]:
                     }
                 return
             if cfg["platform"] == "microdata":
-                data = extruct.extract(response.text, base_url=response.url, syntaxes=["microdata"], uniform=True)
+                data = extruct.extract(
+                    response.text, base_url=response.url, syntaxes=["microdata"], uniform=True
+                )
                 nodes = data.get("microdata", [])
             else:
                 nodes = []
@@ -500,6 +549,7 @@ def run_scrapy(d: Path, base: str, concurrency: int) -> dict[str, Any]:
         }
     )
     crawler = process.create_crawler(ShopSpider)
+
     def on_start() -> None:
         times.setdefault("start", time.perf_counter())
 
@@ -543,6 +593,13 @@ def worker(kind: str, d: Path, base: str, args: argparse.Namespace) -> dict[str,
     return out
 
 
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not runs:
         return None
@@ -555,9 +612,11 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=2000, help="product pages, spread over the four HTML shops")
     ap.add_argument("--concurrency", type=int, default=32, help="requests in flight, both crawlers")
     ap.add_argument("--runs", type=int, default=3, help="runs per crawler (the median is reported)")
-    ap.add_argument("--pad-kb", type=float, default=63.0, help="pad pages up to this size (0: as the market serves them)")
-    ap.add_argument("--parse-workers", type=int, default=max(1, (os.cpu_count() or 2) - 1),
-                    help="our process pool size (default: cores - 1)")  # fmt: skip
+    ap.add_argument(
+        "--pad-kb", type=float, default=63.0, help="pad pages up to this size (0: as the market serves them)"
+    )
+    ap.add_argument("--parse-workers", type=int, default=os.cpu_count() or 2,
+                    help="our process pool size (default: one per core)")  # fmt: skip
     ap.add_argument("--server", choices=["auto", "python"], default="auto", help="auto: nginx when installed")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (pages, nginx config)")
     # internal modes
@@ -572,7 +631,10 @@ def main() -> None:
         static_server(args.static_server, args.port)
         return
     if args.ours_worker:
-        print("RESULT " + json.dumps(run_ours(args.ours_worker, args.base, args.concurrency, args.parse_workers)))
+        print(
+            "RESULT "
+            + json.dumps(run_ours(args.ours_worker, args.base, args.concurrency, args.parse_workers))
+        )
         return
     if args.scrapy_worker:
         print("RESULT " + json.dumps(run_scrapy(args.scrapy_worker, args.base, args.concurrency)))
@@ -607,6 +669,7 @@ def main() -> None:
         print(f"server: {how} on {base}; {os.cpu_count()} cores; concurrency {args.concurrency}; "
               f"our parse pool: {args.parse_workers} process(es)")  # fmt: skip
 
+        print(f"load average before the runs: {load_average()} (other work on the machine slows both sides)")
         ours: list[dict[str, Any]] = []
         theirs: list[dict[str, Any]] = []
         for i in range(args.runs):
@@ -618,6 +681,7 @@ def main() -> None:
                 theirs.append(r)
                 print(f"  run {i + 1} Scrapy: {r['pages']} pages in {r['seconds']:.2f}s = {r['pages_per_s']:.0f} pages/s "
                       f"({r['offers']} items)")  # fmt: skip
+        print(f"load average after the runs: {load_average()}")
         stop(server)
         server = None
         timing = parse_timings(d, base)
@@ -652,7 +716,12 @@ def check_padding(pages: list[tuple[str, bytes]], raw_sizes: list[int], pad_kb: 
                 stripped = stripped[:m] + stripped[stripped.find("</script>", m) + 9 :]
             cfg = config_of(target)
             url = "http://x" + target
-            a = extract(Page(url, body), platform=cfg["platform"], currency=cfg["currency"], selectors=cfg.get("selectors"))
+            a = extract(
+                Page(url, body),
+                platform=cfg["platform"],
+                currency=cfg["currency"],
+                selectors=cfg.get("selectors"),
+            )
             b = extract(Page(url, stripped.encode()), platform=cfg["platform"], currency=cfg["currency"],
                         selectors=cfg.get("selectors"))  # fmt: skip
             bad += [(o.pack_size, o.price) for o in a] != [(o.pack_size, o.price) for o in b]
@@ -667,33 +736,51 @@ def report(args: argparse.Namespace, ours: list[dict[str, Any]], theirs: list[di
     print(f"== Crawl benchmark: {args.pages} product pages, concurrency {args.concurrency}, "
           f"median of {args.runs} run(s) each, {os.cpu_count()} cores ==")  # fmt: skip
     if o:
-        print(f"ours   (httpx + {args.parse_workers}-process parse pool + archive): {o['pages']} pages, "
-              f"{o['seconds']:.2f} s, {o['pages_per_s']:.0f} pages/s  [runs: "
-              + ", ".join(f"{r['pages_per_s']:.0f}" for r in ours) + "]")
+        print(
+            f"ours   (httpx + {args.parse_workers}-process parse pool + archive): {o['pages']} pages, "
+            f"{o['seconds']:.2f} s, {o['pages_per_s']:.0f} pages/s  [runs: "
+            + ", ".join(f"{r['pages_per_s']:.0f}" for r in ours)
+            + "]"
+        )
     else:
         print("ours: no successful run")
     if s:
-        print(f"Scrapy (parsel/extruct spider, no archive):  {s['pages']} pages, {s['seconds']:.2f} s, "
-              f"{s['pages_per_s']:.0f} pages/s  [runs: " + ", ".join(f"{r['pages_per_s']:.0f}" for r in theirs) + "]")
+        print(
+            f"Scrapy (parsel/extruct spider, no archive):  {s['pages']} pages, {s['seconds']:.2f} s, "
+            f"{s['pages_per_s']:.0f} pages/s  [runs: "
+            + ", ".join(f"{r['pages_per_s']:.0f}" for r in theirs)
+            + "]"
+        )
     else:
         print("Scrapy: no successful run")
     ratio = o["pages_per_s"] / s["pages_per_s"] if o and s and s["pages_per_s"] else None
     if ratio is not None:
         print(f"ratio ours/Scrapy: {ratio:.2f}x (target >= {TARGET:g}x)")
-    print(f"parse alone (single process, {timing['pages']} pages): extract() median "
-          f"{timing['extract_median_ms']:.2f} ms/page, p90 {timing['extract_p90_ms']:.2f} ms; extract()+links() "
-          f"median {timing['extract_links_median_ms']:.2f}, p90 {timing['extract_links_p90_ms']:.2f} ms; per shop: "
-          + ", ".join(f"{k} {v:.2f}" for k, v in timing["per_shop_median_ms"].items()))
+    print(
+        f"parse alone (single process, {timing['pages']} pages): extract() median "
+        f"{timing['extract_median_ms']:.2f} ms/page, p90 {timing['extract_p90_ms']:.2f} ms; extract()+links() "
+        f"median {timing['extract_links_median_ms']:.2f}, p90 {timing['extract_links_p90_ms']:.2f} ms; per shop: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in timing["per_shop_median_ms"].items())
+    )
     anchors = f"DESIGN anchors: Scrapy ~{ANCHOR_SCRAPY:.0f} pages/s, httpx alone ~{ANCHOR_HTTPX:.0f} pages/s, parse 2-3 ms/page"
     print(anchors)
     if o:
-        print(f"  ours / Scrapy anchor: {o['pages_per_s'] / ANCHOR_SCRAPY:.2f}x; "
-              f"ours / httpx anchor: {o['pages_per_s'] / ANCHOR_HTTPX:.2f}x")
+        print(
+            f"  ours / Scrapy anchor: {o['pages_per_s'] / ANCHOR_SCRAPY:.2f}x; "
+            f"ours / httpx anchor: {o['pages_per_s'] / ANCHOR_HTTPX:.2f}x"
+        )
+    if o:
+        print(
+            f"ours, CPU per page: crawler process {o['cpu_ms_per_page_crawler']:.2f} ms (HTTP, archive: sha256 + "
+            f"gzip + file), parse pool {o['cpu_ms_per_page_parse_pool']:.2f} ms (extract + links + IPC)"
+        )
     if s:
         print(f"  measured Scrapy / its anchor: {s['pages_per_s'] / ANCHOR_SCRAPY:.2f}x")
     print(f"  extract() median / 2.5 ms anchor: {timing['extract_median_ms'] / 2.5:.2f}x")
     if o and s:
-        print(f"offers: ours {o['offers']} (single-process extract: {timing['offers']}), Scrapy items {s['offers']}")
+        print(
+            f"offers: ours {o['offers']} (single-process extract: {timing['offers']}), Scrapy items {s['offers']}"
+        )
     if ratio is None:
         print("VERDICT: no ratio (a side did not complete); see above")
     elif ratio >= TARGET:

@@ -75,7 +75,9 @@ def materialize_everything(sellers: list[str]) -> dict[str, str]:
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     resources = dict(defs.resources or {})
 
-    def run(selection: list[str], partition: str | None = None) -> dg.ExecuteInProcessResult:
+    def run(
+        selection: list[str] | dg.AssetSelection, partition: str | None = None
+    ) -> dg.ExecuteInProcessResult:
         return dg.materialize(
             assets,
             selection=selection,
@@ -98,9 +100,14 @@ def materialize_everything(sellers: list[str]) -> dict[str, str]:
         result = run(["raw_pages", "listings", "offers"], seller)
         outcome[seller] = "ok" if result.success else _failure(result)
         say(f"  [{i}/{len(sellers)}] {seller}: {outcome[seller]} ({time.monotonic() - started:.1f} s)")
-    catalogue = run(["strain_catalogue"])
-    if not catalogue.success:
-        raise SystemExit(f"goodseed demo: strain_catalogue failed: {_failure(catalogue)}")
+    for stage, selection in (
+        ("strain_catalogue", ["strain_catalogue"]),
+        ("dbt marts", dg.AssetSelection.groups("marts")),
+    ):
+        result = run(selection)
+        if not result.success:
+            raise SystemExit(f"goodseed demo: {stage} failed: {_failure(result)}")
+        say(f"  {stage}: ok")
     return outcome
 
 
@@ -260,7 +267,11 @@ def run_demo(opts: DemoOptions) -> int:
         upgrade(url)
         say("migrations applied")
         day = _market_day(settings.home, opts.day)
-        market = Market(day=day, products_per_shop=opts.products_per_shop) if opts.products_per_shop else Market(day=day)
+        market = (
+            Market(day=day, products_per_shop=opts.products_per_shop)
+            if opts.products_per_shop
+            else Market(day=day)
+        )
         port = settings.market_port if opts.market_port is None else opts.market_port
         with serve(market, host="127.0.0.1", port=port) as server:
             say(f"simulated market on {server.url}, day {day}, {len(market.shops)} shops")

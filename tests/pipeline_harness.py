@@ -33,7 +33,10 @@ class Pipeline:
     resources: dict[str, object]
 
     def materialize(
-        self, selection: list[str], partition: str | None = None, raise_on_error: bool = True
+        self,
+        selection: list[str] | dg.AssetSelection,
+        partition: str | None = None,
+        raise_on_error: bool = True,
     ) -> dg.ExecuteInProcessResult:
         return dg.materialize(
             ASSETS,
@@ -55,6 +58,7 @@ class Pipeline:
             s: self.materialize(["raw_pages", "listings", "offers"], s, raise_on_error).success for s in slugs
         }
         self.materialize(["strain_catalogue"])
+        self.materialize(dg.AssetSelection.groups("marts"))
         return ok
 
     def active_offers(self) -> dict[str, set[OfferFacts]]:
@@ -87,6 +91,7 @@ def pipeline(market: Market, pg_url: str, workdir: Path, **crawler: object) -> I
         resources = {
             "pg": Postgres(url=pg_url),
             "store": ArchiveResource(root=str(workdir / "archive")),
+            "dbt": (defs.resources or {})["dbt"],
             "http": CrawlerResource(
                 sources_file=str(sources), fx_url=f"{server.url}/fx/eurofxref-daily.xml", **crawler
             ),

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
 from pipeline_harness import Pipeline, pipeline
 from sqlalchemy import Engine, text
@@ -57,6 +58,27 @@ def test_every_shop_lands_exactly_and_the_catalogue_matches_across_shops(env: Pi
     assert {k: v for k, v in keys_per_id.items() if len(v) > 1} == {}, "one strain split in several"
     shared = [k for k, ids in ids_per_key.items() if len({r.seller for r in linked if r.strain_key == k}) > 1]
     assert len(shared) >= 5
+
+
+def test_dbt_marts_build_with_passing_tests(env: Pipeline) -> None:
+    env.crawl_all()
+    result = env.materialize(dg.AssetSelection.groups("marts"))
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) >= 10 and [c.asset_check_key for c in checks if not c.passed] == []
+    with env.engine.connect() as conn:
+        strains = conn.execute(text("SELECT count(*) FROM core.strains")).scalar()
+        in_stock = conn.execute(
+            text(
+                "SELECT count(DISTINCT strain_key) FROM core.offers WHERE active AND in_stock AND strain_key IS NOT NULL"
+            )
+        ).scalar()
+        assert conn.execute(text("SELECT count(*) FROM marts.dim_strain")).scalar() == strains
+        assert conn.execute(text("SELECT count(*) FROM marts.best_price_per_strain")).scalar() == in_stock
+        cheapest = conn.execute(
+            text("""SELECT count(*) FROM marts.best_price_per_strain b JOIN core.offers o USING (strain_key)
+                    WHERE o.active AND o.in_stock AND o.price_per_seed_base < b.price_per_seed_base""")
+        ).scalar()
+    assert cheapest == 0
 
 
 def test_rerunning_a_partition_changes_nothing(env: Pipeline) -> None:

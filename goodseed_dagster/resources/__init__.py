@@ -6,7 +6,9 @@ import os
 from typing import Any
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
+from goodseed_dagster.assets.marts import DBT_DIR, DBT_EXECUTABLE
 from goodseed_dagster.resources.archive import ArchiveResource
 from goodseed_dagster.resources.http import CrawlerResource
 from goodseed_dagster.resources.postgres import Postgres
@@ -25,6 +27,9 @@ def build_resources() -> dict[str, Any]:
             s3_bucket=s.s3_bucket,
             s3_prefix=s.s3_prefix,
             s3_endpoint_url=s.s3_endpoint_url,
+        ),
+        "dbt": DbtCliResource(
+            project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR), dbt_executable=DBT_EXECUTABLE
         ),
         "http": CrawlerResource(
             sources_file=str(s.sources_file), fx_url=s.fx_url, base_currency=s.base_currency
