@@ -392,12 +392,17 @@ def run_ours(d: Path, base: str, concurrency: int, workers: int) -> dict[str, An
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
+    import anyio._backends._asyncio  # noqa: F401  (httpx imports it on the first request: load it before the clock)
+
     import goodseed_dagster.scraping.extract  # noqa: F401  (imported before the clock, as Scrapy's extruct is)
     from goodseed_dagster.scraping.archive import LocalObjectStore
     from goodseed_dagster.scraping.fetch import CrawlOptions, crawl_sync
     from goodseed_dagster.scraping.models import SourceConfig
 
     targets = json.loads((d / "pages.json").read_text())
+    # The shops' parse configs, loaded before the clock and before the pool forks (as Scrapy's spider
+    # has them before engine_started); loading them in each worker meant importing the market there.
+    config_of(base + targets[0])
     source = SourceConfig(
         slug="bench",
         name="bench",

@@ -39,14 +39,19 @@ def raw_pages(
     def follow(page: Page) -> list[str]:
         return links(page, platform=source.platform, selectors=source.selectors)
 
-    result = crawl_sync(
-        source,
-        store=store.get_store(),
-        links=follow,
-        previous=previous,
-        polite=http.polite,
-        progress=progress,
-    )
+    try:
+        result = crawl_sync(
+            source,
+            store=store.get_store(),
+            links=follow,
+            previous=previous,
+            polite=http.polite,
+            progress=progress,
+        )
+    except BaseException as e:  # the manifest must never show a crawl "running" forever
+        with pg.begin() as conn:
+            finish_crawl(conn, crawl_id, status="failed", stopped_reason=f"{type(e).__name__}: {e}", stats={})
+        raise
     ok = result.fetched + result.not_modified
     # a page that could not be fetched leaves its offers unknown: the crawl is partial and retires nothing
     status = "failed" if ok == 0 else ("partial" if result.partial or result.failed else "ok")

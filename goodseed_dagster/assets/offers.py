@@ -27,7 +27,7 @@ def offers(context: dg.AssetExecutionContext, pg: Postgres, http: CrawlerResourc
     with pg.begin() as conn:
         crawl_id, listings = read_listings(conn, seller)
         if crawl_id is None:
-            raise dg.Failure(f"[{seller}] has no listings: materialize listings first")
+            raise dg.Failure(f"[{seller}] no crawl has been extracted yet: materialize listings first")
         crawl = get_crawl(conn, crawl_id)
         fx_day, fx = latest_fx(conn)
     out = normalize_offers(listings, fx, http.base_currency)

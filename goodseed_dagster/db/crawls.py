@@ -91,8 +91,17 @@ def finish_crawl(
                   pages = :pages, fetched = :fetched, not_modified = :not_modified, failed = :failed,
                   robots_blocked = :robots_blocked, bytes = :bytes, duration_s = :duration_s
                 WHERE id = :id"""),
-        {"id": crawl_id, "status": status, "reason": stopped_reason, **stats},
+        {
+            "id": crawl_id,
+            "status": status,
+            "reason": stopped_reason,
+            **dict.fromkeys(CRAWL_STATS, 0),
+            **stats,
+        },
     )
+
+
+CRAWL_STATS = ("pages", "fetched", "not_modified", "failed", "robots_blocked", "bytes", "duration_s")
 
 
 PAGE_COLUMNS = [
@@ -112,6 +121,8 @@ PAGE_COLUMNS = [
 
 
 def copy_pages(conn: Connection, crawl_id: int, records: Sequence[PageRecord]) -> int:
+    if not records:
+        return 0
     rows = [{k: v for k, v in asdict(r).items() if k in PAGE_COLUMNS} for r in records]
     frame = pl.DataFrame(
         rows,
@@ -194,20 +205,36 @@ def listings_frame(page_offers: Sequence[tuple[str, RawOffer]]) -> pl.DataFrame:
 def replace_listings(conn: Connection, seller: str, crawl_id: int, frame: pl.DataFrame) -> int:
     """The seller's listings become exactly this crawl's extraction (re-parsing is idempotent)."""
     conn.execute(text("DELETE FROM core.listings WHERE seller = :seller"), {"seller": seller})
+    conn.execute(
+        text("UPDATE core.crawls SET extracted_at = clock_timestamp() WHERE id = :id"), {"id": crawl_id}
+    )
     return copy_frame(
         conn, "core.listings", frame.with_columns(seller=pl.lit(seller), crawl_id=pl.lit(crawl_id))
     )
 
 
 def read_listings(conn: Connection, seller: str) -> tuple[int | None, pl.DataFrame]:
-    rows = conn.execute(
-        text(f"SELECT crawl_id, {', '.join(LISTING_COLUMNS)} FROM core.listings WHERE seller = :seller"),
+    """(crawl id, listings) of the crawl most recently extracted for the seller; (None, empty) if none was."""
+    crawl_id = conn.execute(
+        text("""SELECT id FROM core.crawls WHERE seller = :seller AND extracted_at IS NOT NULL
+                ORDER BY extracted_at DESC LIMIT 1"""),
         {"seller": seller},
+    ).scalar()
+    schema = {c: pl.String for c in LISTING_COLUMNS}
+    if crawl_id is None:
+        return None, pl.DataFrame(schema=schema)
+    rows = conn.execute(
+        text(
+            f"SELECT {', '.join(LISTING_COLUMNS)} FROM core.listings WHERE seller = :seller AND crawl_id = :id"
+        ),
+        {"seller": seller, "id": crawl_id},
     ).all()
-    if not rows:
-        return None, pl.DataFrame(schema={c: pl.String for c in LISTING_COLUMNS})
-    frame = pl.DataFrame([dict(r._mapping) for r in rows], infer_schema_length=None)
-    return int(frame["crawl_id"][0]), frame.drop("crawl_id")
+    frame = (
+        pl.DataFrame([dict(r._mapping) for r in rows], infer_schema_length=None)
+        if rows
+        else pl.DataFrame(schema=schema)
+    )
+    return int(crawl_id), frame
 
 
 def now_utc() -> datetime:

@@ -26,6 +26,7 @@ class FaultRates(BaseModel):
     slow_seconds: float = Field(default=2.0, ge=0, le=60)
     truncate_rate: float = Field(default=0.0, ge=0, le=1)
     malformed_rate: float = Field(default=0.0, ge=0, le=1)
+    after_requests: int = Field(default=0, ge=0)  # healthy for this many requests first (dies mid-crawl)
 
 
 class Faults(FaultRates):
@@ -48,6 +49,8 @@ class Fault:
 def decide(faults: Faults, shop: str, counter: int) -> Fault | None:
     """The fault (if any) for this shop's `counter`-th request."""
     r = faults.rates_for(shop)
+    if counter < r.after_requests:
+        return None
     u = unit("fault", faults.seed, shop, counter)
     edge = 0.0
     for kind, rate in (

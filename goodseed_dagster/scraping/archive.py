@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import os
-import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from goodseed_dagster.errors import GoodSeedError
 
-GZIP_LEVEL = 6  # zlib's default: ~4x on HTML at a fraction of level 9's CPU
+# zlib level 1: ~6x on shop HTML (level 6: ~7.5x) at 0.26 ms instead of 0.67 ms per 63 KB page, and
+# the archive write runs once per fetched page on the crawl's critical path. Any level reads back the
+# same (gzip.decompress), so archives written at other levels stay readable.
+GZIP_LEVEL = 1
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 class ArchiveMissingError(GoodSeedError):
@@ -78,19 +83,25 @@ class LocalObjectStore:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        self._root = os.fspath(self.root)
+        self._dirs: set[str] = set()  # fan-out dirs known to exist (created or seen by this store)
+        self._tmp_names = itertools.count()
 
     def path(self, sha: str) -> Path:
         return self.root / object_key(sha)
 
     def put(self, body: bytes) -> str:
         sha = body_sha256(body)
-        dest = self.path(sha)
-        if dest.exists():
+        parent = os.path.join(self._root, "pages", sha[:2], sha[2:4])  # object_key(sha), as strings
+        dest = os.path.join(parent, sha + ".gz")
+        if os.path.exists(dest):
             return sha
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        if parent not in self._dirs:
+            os.makedirs(parent, exist_ok=True)
+            self._dirs.add(parent)
         # Write beside the destination then rename: readers never see a half-written object, and
         # two writers of the same body race harmlessly (both renames install identical bytes).
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{sha[:8]}.", suffix=".tmp")
+        fd, tmp = self._temp_file(parent, sha)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(compress(body))
@@ -99,6 +110,19 @@ class LocalObjectStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         return sha
+
+    def _temp_file(self, parent: str, sha: str) -> tuple[int, str]:
+        """A new private (0600) file beside the object, as tempfile.mkstemp makes, without its name lottery:
+        pid, thread and a counter make the name unique among live writers; O_EXCL skips stale leftovers."""
+        stem = f".{sha[:8]}.{os.getpid()}-{threading.get_ident()}-"
+        while True:
+            tmp = os.path.join(parent, f"{stem}{next(self._tmp_names)}.tmp")
+            try:
+                return os.open(tmp, _TMP_FLAGS, 0o600), tmp
+            except FileExistsError:
+                continue
+            except FileNotFoundError:  # the fan-out dir was removed behind our back: make it again
+                os.makedirs(parent, exist_ok=True)
 
     def get(self, sha: str) -> bytes:
         try:

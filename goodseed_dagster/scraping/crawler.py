@@ -75,6 +75,9 @@ class Crawler:
         self.seen: set[str] = set()
         self.scheduled = 0
         self.outstanding = 0  # URLs queued, being fetched, or being parsed
+        self.retrying = options.retry_rounds > 0  # transient failures wait for a retry round
+        self.transient: set[str] = set()  # URLs whose last fetch failed transiently
+        self.deferred: list[tuple[str, PageRecord]] = []
         self.consecutive_failures = 0
         self.robots: dict[str, RobotsRules] = {}
         self.robots_locks: dict[str, asyncio.Lock] = {}
@@ -108,7 +111,28 @@ class Crawler:
                 self.schedule(target)
         if self.outstanding:
             await self.work()
+        await self.retry_rounds()
         return self.finish()
+
+    async def retry_rounds(self) -> None:
+        """Pages that failed transiently get whole new rounds once the rest is done: a burst of faults
+        rarely hits the same page again minutes later, and its offers must not go missing."""
+        for round_no in range(1, self.options.retry_rounds + 1):
+            again, self.deferred = self.deferred, []
+            if not again or self.stop.is_set():
+                self.deferred = again
+                break
+            last = round_no == self.options.retry_rounds
+            self.retrying = not last  # the last round records its failures for good
+            self.idle.clear()
+            for url, _ in again:
+                self.outstanding += 1
+                self.frontier.put_nowait(url)
+            await self.work()
+        for url, record in self.deferred:  # never retried (the crawl stopped): the failure stands
+            self.result.failed += 1
+            self.record(record)
+        self.deferred = []
 
     async def work(self) -> None:
         clients = self.worker_clients
@@ -166,6 +190,9 @@ class Crawler:
                 self.done_one()
                 continue
             record, page = await self.fetch_page(url, client)
+            if page is None and self.defer(url, record):
+                self.done_one()
+                continue
             self.record(record)
             if page is not None and not self.stop.is_set():
                 self.seen.add(page.url)  # a redirect's target: do not fetch it again
@@ -241,6 +268,8 @@ class Crawler:
             return self.page_record(url, fetched_at, started, error=reason), None
         except FetchError as e:
             self.count_failure(e)
+            if e.retryable:
+                self.transient.add(url)
             return self.page_record(url, fetched_at, started, status=e.status, error=e.reason), None
         self.consecutive_failures = 0  # the seller answered
         return await self.answered(url, fetched_at, reply)
@@ -315,6 +344,15 @@ class Crawler:
             error=error,
             robots_blocked=robots_blocked,
         )
+
+    def defer(self, url: str, record: PageRecord) -> bool:
+        """Hold a transient failure back for a retry round instead of recording it now."""
+        if not (self.retrying and url in self.transient):
+            return False
+        self.transient.discard(url)
+        self.result.failed -= 1
+        self.deferred.append((url, record))
+        return True
 
     def count_failure(self, error: FetchError) -> None:
         """Circuit breaker: only transient failures that survived every retry count."""

@@ -30,6 +30,7 @@ class CrawlOptions:
     """Per-crawl settings that are not part of a seller's config (the seller sets rate and concurrency)."""
 
     max_attempts: int = 4  # per request, first try included
+    retry_rounds: int = 2  # pages that failed transiently are tried again after the rest of the crawl
     timeout_s: float = 30.0  # total per attempt: connect + headers + whole body
     max_body_bytes: int = 5 * MiB  # decoded; larger bodies are aborted mid-stream
     max_redirects: int = 5

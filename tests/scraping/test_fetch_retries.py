@@ -59,11 +59,26 @@ def test_500_twice_then_200_succeeds(site: Site, store: LocalObjectStore) -> Non
 
 def test_retries_are_bounded(site: Site, store: LocalObjectStore) -> None:
     site.route("/down", Reply(503, b"<h1>maintenance</h1>"))
-    result = run(site, store, "/down", options=CrawlOptions(max_attempts=3, backoff_base_s=0.01))
+    result = run(
+        site, store, "/down", options=CrawlOptions(max_attempts=3, backoff_base_s=0.01, retry_rounds=1)
+    )
     record = page(result, site, "/down")
     assert record.status == 503 and record.sha256 is None  # error pages are not archived
     assert record.error == "transient server error (gave up after 3 attempts)"
-    assert len(site.hits_for("/down")) == 3 and result.failed == 1
+    # one crawl pass plus one retry round, three attempts each; recorded once, failed once
+    assert len(site.hits_for("/down")) == 6 and result.failed == 1
+    assert [r.url for r in result.pages].count(site.url("/down")) == 1
+
+
+def test_a_retry_round_recovers_a_page_that_failed_all_its_attempts(
+    site: Site, store: LocalObjectStore
+) -> None:
+    site.route("/", html("/a", "/b"))
+    site.route("/a", html(text="a"))
+    site.route("/b", sequence(Reply(500), Reply(500), html(text="b at last")))
+    result = run(site, store, "/", options=CrawlOptions(max_attempts=2, backoff_base_s=0.01, retry_rounds=2))
+    assert page(result, site, "/b").status == 200
+    assert result.failed == 0 and result.fetched == 3 and len(result.pages) == 3
 
 
 def test_404_is_not_retried(site: Site, store: LocalObjectStore) -> None:
@@ -132,6 +147,6 @@ def test_breaker_counts_only_consecutive_failures(site: Site, store: LocalObject
     site.route("/", html(*hrefs))
     for i, href in enumerate(hrefs):
         site.route(href, Reply(500) if i % 2 else html(text=href))  # every other page fails
-    options = CrawlOptions(max_attempts=1, breaker_threshold=2)
+    options = CrawlOptions(max_attempts=1, breaker_threshold=2, retry_rounds=0)
     result = run(site, store, "/", options=options, concurrency=1)
     assert not result.partial and result.failed == 4 and result.fetched == 5

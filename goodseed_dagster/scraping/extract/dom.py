@@ -16,7 +16,7 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError, XMLSyntaxError
 
-from goodseed_dagster.scraping.extract.common import canonical, text
+from goodseed_dagster.scraping.extract.common import Lowered, canonical, text
 from goodseed_dagster.scraping.extract.structured import jsonld_documents
 from goodseed_dagster.scraping.models import Page
 
@@ -96,10 +96,10 @@ class Doc:
     page: Page
     html: str
     currency: str | None
-    lower: str = field(init=False)
+    lower: Lowered = field(init=False)  # `marker in doc.lower` as in the lowercased source
 
     def __post_init__(self) -> None:
-        self.lower = self.html.lower()
+        self.lower = Lowered(self.html)
 
     def has(self, *markers: str) -> bool:
         """Any of the (lowercase) markers in the page source?"""

@@ -38,6 +38,22 @@ SELECTOR_KEYS = (
 )
 
 
+_LAST: tuple[bytes, str, Selector] | None = None  # the last page's tree: extract() then links() share it
+
+
+def page_selector(page: Page) -> Selector:
+    """The page's parsel tree, built once when extract() and links() read the same page in turn.
+
+    Queries never modify a Selector, so handing the same one to both gives what two parses would."""
+    global _LAST
+    last = _LAST
+    if last is not None and last[0] is page.body and last[1] == page.url:
+        return last[2]
+    sel = Selector(text=page.body.decode("utf-8", errors="replace"), base_url=page.url)
+    _LAST = (page.body, page.url, sel)
+    return sel
+
+
 def select(sel: Selector, query: str | None) -> SelectorList[Selector]:
     """Run one configured selector (CSS or XPath)."""
     if not query:
@@ -59,7 +75,7 @@ def first_text(sel: Selector, query: str | None) -> str | None:
 
 def selector_offers(page: Page, selectors: Mapping[str, str], currency: str | None) -> list[RawOffer]:
     """One offer per variant row (or one for the whole product when no rows are configured)."""
-    sel = Selector(text=page.body.decode("utf-8", errors="replace"), base_url=page.url)
+    sel = page_selector(page)
     scope = select(sel, selectors.get("product"))
     root = scope[0] if scope else sel
     name = first_text(root, selectors.get("name")) or first_text(sel, selectors.get("name"))
@@ -100,7 +116,7 @@ def selector_offers(page: Page, selectors: Mapping[str, str], currency: str | No
 
 def selector_links(page: Page, selectors: Mapping[str, str]) -> list[str]:
     """Product and next-page links found by the configured selectors."""
-    sel = Selector(text=page.body.decode("utf-8", errors="replace"), base_url=page.url)
+    sel = page_selector(page)
     out = []
     for key in ("product_links", "next_page"):
         for node in select(sel, selectors.get(key)):

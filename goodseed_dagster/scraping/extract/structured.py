@@ -14,6 +14,7 @@ import extruct
 from lxml.etree import ParserError, XMLSyntaxError
 
 from goodseed_dagster.scraping.extract.common import (
+    Lowered,
     canonical,
     decode,
     flowering_of,
@@ -63,7 +64,7 @@ def jsonld(page: Page, currency: str | None, html: str | None = None) -> list[Ra
 def microdata(page: Page, currency: str | None, html: str | None = None) -> list[RawOffer]:
     """Offers from schema.org microdata (itemscope Product), through extruct."""
     html = decode(page) if html is None else html
-    if "itemscope" not in html.lower():
+    if "itemscope" not in Lowered(html):
         return []
     try:
         data = extruct.extract(html, base_url=page.url, syntaxes=["microdata"], uniform=True)

@@ -41,7 +41,8 @@ CREATE TABLE core.crawls (
     failed         integer NOT NULL DEFAULT 0,
     robots_blocked integer NOT NULL DEFAULT 0,
     bytes          bigint NOT NULL DEFAULT 0,
-    duration_s     double precision
+    duration_s     double precision,
+    extracted_at   timestamptz  -- when listings were last rebuilt from this crawl
 );
 CREATE INDEX crawls_seller_idx ON core.crawls (seller, id DESC);
 
