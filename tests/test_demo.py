@@ -108,7 +108,15 @@ def _render(chromium: str, url: str, home: Path) -> str:
     ]
     profile = home / f"chromium-{abs(hash(url))}"
     run = subprocess.run(
-        [chromium, *flags, f"--user-data-dir={profile}", "--virtual-time-budget=20000", "--dump-dom", url],
+        [
+            chromium,
+            *flags,
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=20000",
+            "--window-size=1400,4000",
+            "--dump-dom",
+            url,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -156,7 +164,7 @@ def test_demo_serves_ui_and_api_then_stops_cleanly(home: Path, new_database: Cal
         else:
             # the lineage page draws the asset graph (one box per group); the catalog lists every asset
             graph = _render(chromium, f"{ui}/asset-groups", home)
-            for group in ("sources", "crawl", "extract", "offers", "catalogue"):
+            for group in ("sources", "crawl", "extract", "offers", "catalogue", "marts"):
                 assert f">{group}<" in graph, f"group {group} not drawn in the asset graph"
             catalog = _render(chromium, f"{ui}/assets", home)
             for asset in (

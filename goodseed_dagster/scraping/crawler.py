@@ -40,9 +40,16 @@ class _Refused(Exception):
         self.reason, self.robots = reason, robots
 
 
-def collect_links(links: LinksFn, page: Page) -> list[str]:
-    """links() materialized to a list; module-level so a process pool can pickle the call."""
-    return list(links(page))
+def collect_links(links: LinksFn, pages: list[Page]) -> list[list[str] | str]:
+    """links() of several pages in one call (one pool round trip each batch, module-level so a process
+    pool can pickle it); a page whose links() raises yields its error text, never the batch's failure."""
+    out: list[list[str] | str] = []
+    for page in pages:
+        try:
+            out.append(list(links(page)))
+        except Exception as e:  # links() is caller code: its failure is one page's, not the crawl's
+            out.append(f"{type(e).__name__}: {e}")
+    return out
 
 
 def _header(reply: Reply, name: str) -> str | None:
@@ -129,7 +136,7 @@ class Crawler:
                 self.outstanding += 1
                 self.frontier.put_nowait(url)
             await self.work()
-        for url, record in self.deferred:  # never retried (the crawl stopped): the failure stands
+        for _url, record in self.deferred:  # never retried (the crawl stopped): the failure stands
             self.result.failed += 1
             self.record(record)
         self.deferred = []
@@ -202,19 +209,31 @@ class Crawler:
 
     async def parse_worker(self) -> None:
         loop = asyncio.get_running_loop()
-        while (item := await self.parse_queue.get()) is not None:
-            record, page = item
+        last = False
+        while not last and (item := await self.parse_queue.get()) is not None:
+            batch = [item]  # whatever else is already waiting goes along: fewer pool round trips
+            while len(batch) < self.options.parse_batch and not self.parse_queue.empty():
+                more = self.parse_queue.get_nowait()
+                if more is None:
+                    last = True
+                    break
+                batch.append(more)
             if not self.stop.is_set():
+                pages = [page for _, page in batch]
                 try:
-                    found = await loop.run_in_executor(
-                        self.options.parse_executor, collect_links, self.links, page
+                    results = await loop.run_in_executor(
+                        self.options.parse_executor, collect_links, self.links, pages
                     )
-                except Exception as e:  # links() is caller code: its failure is one page's, not the crawl's
-                    record.error = f"links failed: {type(e).__name__}: {e}"
-                    self.result.links_failed += 1
-                else:
-                    self.discover(page.url, found)
-            self.done_one()
+                except Exception as e:  # the pool itself failed (a dead worker, an unpicklable page)
+                    results = [f"{type(e).__name__}: {e}"] * len(batch)
+                for (record, page), found in zip(batch, results, strict=True):
+                    if isinstance(found, str):
+                        record.error = f"links failed: {found}"
+                        self.result.links_failed += 1
+                    else:
+                        self.discover(page.url, found)
+            for _ in batch:
+                self.done_one()
 
     def discover(self, base: str, found: Iterable[str]) -> None:
         resolved, seen = self.resolved, self.seen

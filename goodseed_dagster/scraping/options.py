@@ -40,6 +40,7 @@ class CrawlOptions:
     retry_after_max_s: float = 120.0  # a seller's Retry-After is honoured up to this
     progress_every: int = 100  # pages between progress callbacks (one more at the end)
     parse_concurrency: int = 2  # links() calls in flight at once
+    parse_batch: int = 16  # at most this many queued pages go to one links() call
     parse_executor: Executor | None = None  # None: the loop's default thread pool; a process pool fits
     user_agent: str = field(default_factory=user_agent)
     robots_agent: str = BOT_NAME  # the token matched against robots.txt User-agent lines
