@@ -116,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("paths", nargs="+", metavar="PATH")
     e.add_argument("--url", help="the page's URL (resolves relative links; default file://PATH)")
     e.add_argument("--currency", help="fallback ISO 4217 code where the page states none")
-    e.add_argument("--explain", action="store_true", help="add adapter, regular_price and per-field source keys")
+    e.add_argument(
+        "--explain", action="store_true", help="add adapter, regular_price and per-field source keys"
+    )
     e.set_defaults(func=_extract)
 
     r = sub.add_parser("reparse", help="rebuild a seller's listings from the archive (no network)")

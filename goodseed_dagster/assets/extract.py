@@ -17,10 +17,8 @@ from goodseed_dagster.db.crawls import (
 from goodseed_dagster.db.offers import replace_quarantine
 from goodseed_dagster.resources.archive import ArchiveResource
 from goodseed_dagster.resources.postgres import Postgres
-from goodseed_dagster.scraping.models import Page
+from goodseed_dagster.scraping.models import OFFER_FACTS, Page
 from goodseed_dagster.scraping.parse import parse_pages
-
-SCORED_FIELDS = ["name", "breeder", "sex", "flowering", "pack_size", "price", "currency", "in_stock"]
 
 
 def extract_crawl(
@@ -56,8 +54,16 @@ def extract_crawl(
     if log is not None:
         for url, reason in parsed.errors[:20]:
             log.warning(f"[{seller}] cannot parse {url}: {reason}")
-    fills = fill_rates(frame, SCORED_FIELDS)
-    adapters = frame.group_by("adapter").len().sort("len", descending=True) if rows else frame
+    fills = fill_rates(frame, list(OFFER_FACTS))
+    # the scorecard per adapter: how many offers each produced and how complete they are
+    adapters = (
+        frame.group_by("adapter")
+        .agg(
+            pl.len().alias("offers"),
+            *[(1 - pl.col(c).null_count() / pl.len()).round(2).alias(c) for c in OFFER_FACTS],
+        )
+        .sort("offers", descending=True)
+    )
     return {
         "crawl_id": crawl_id,
         "dagster/row_count": rows,

@@ -12,7 +12,7 @@ import polars as pl
 from sqlalchemy import Connection, text
 
 from goodseed_dagster.db.copy import copy_frame
-from goodseed_dagster.scraping.models import PageRecord, RawOffer, SourceConfig
+from goodseed_dagster.scraping.models import OFFER_FACTS, PageRecord, RawOffer, SourceConfig
 
 
 def config_hash(source: SourceConfig) -> str:
@@ -170,22 +170,7 @@ def archived_pages(conn: Connection, crawl_id: int) -> list[dict[str, object]]:
     return [dict(r._mapping) for r in rows]
 
 
-LISTING_COLUMNS = [
-    "page_url",
-    "url",
-    "product_id",
-    "name",
-    "breeder",
-    "sex",
-    "flowering",
-    "pack_size",
-    "price",
-    "currency",
-    "in_stock",
-    "regular_price",
-    "variant",
-    "adapter",
-]
+LISTING_COLUMNS = ["page_url", "url", "product_id", *OFFER_FACTS, "regular_price", "variant", "adapter"]
 
 
 def listings_frame(page_offers: Sequence[tuple[str, RawOffer]]) -> pl.DataFrame:

@@ -30,6 +30,25 @@ _SINGLE = r"(?i)\bsingle\s+(?:\w+\s+)?seed\b"
 
 _BREEDER_WORDS = r"(?i)\b(?:seed\s*(?:bank|company|co)|seeds?|genetics)\b\.?"
 _NUMBER_MARK = "zznumzz"
+_ACRONYMS = (
+    "OG",
+    "CBD",
+    "THC",
+    "XXL",
+    "XL",
+    "AK",
+    "GSC",
+    "GG",
+    "GMO",
+    "LA",
+    "SFV",
+    "NYC",
+    "UK",
+    "USA",
+    "BC",
+    "DNA",
+    "CK",
+)
 _SALE_PREFIX = r"(?i)^\s*(?:sale|offer|promo|new|clearance)\s*[-:!|]+\s*"
 _NOISE_WORDS = (
     r"(?i)\b(?:cannabis|marijuana|weed|hemp|strain|seeds?|semillas?|hanfsamen|samen|zaden|graines|semi"
@@ -120,13 +139,16 @@ def strain_name_expr(title: pl.Expr, breeder: pl.Expr) -> pl.Expr:
 
 
 def _tidy(words: pl.Expr) -> pl.Expr:
-    return (
+    named = (
         words.str.replace_all(_NOISE_WORDS, " ")
         .str.replace_all(r"\s+", " ")
         .str.strip_chars(" .")
         .str.to_titlecase()
         .str.replace_all("(?i)" + _NUMBER_MARK, "#")
     )
+    for acronym in _ACRONYMS:  # title case made "Og Kush" of "OG Kush"
+        named = named.str.replace_all(rf"\b{acronym.title()}\b", acronym)
+    return named
 
 
 def name_key_expr(name: pl.Expr) -> pl.Expr:

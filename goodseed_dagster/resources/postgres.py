@@ -24,7 +24,9 @@ class Postgres(dg.ConfigurableResource):
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            resolved = database_url(Settings(database_url=SecretStr(self.url) if self.url else None, home=Path(self.home)))
+            resolved = database_url(
+                Settings(database_url=SecretStr(self.url) if self.url else None, home=Path(self.home))
+            )
             self._engine = engine_for(resolved)
         return self._engine
 

@@ -10,9 +10,9 @@ from typing import TextIO
 
 from goodseed_dagster.errors import ExtractError
 from goodseed_dagster.scraping.extract import extract
-from goodseed_dagster.scraping.models import Page, RawOffer
+from goodseed_dagster.scraping.models import OFFER_FACTS, Page, RawOffer
 
-CONTRACT_KEYS = ("url", "name", "breeder", "sex", "flowering", "pack_size", "price", "currency", "in_stock")
+CONTRACT_KEYS = ("url", *OFFER_FACTS)
 
 
 def offer_line(source: str, offer: RawOffer, explain: bool) -> str:

@@ -64,6 +64,10 @@ class Page:
     headers: Mapping[str, str] | None = None  # response headers where an adapter needs them (X-WP-TotalPages)
 
 
+# What a page states about one offer: the `goodseed extract` contract and the extraction scorecard.
+OFFER_FACTS = ("name", "breeder", "sex", "flowering", "pack_size", "price", "currency", "in_stock")
+
+
 @dataclass(slots=True)
 class RawOffer:
     """One pack variant of one product, as a page states it; unknown is None, never guessed."""

@@ -115,6 +115,8 @@ def test_breeders_named_in_sale_titles_match_the_breeder_column() -> None:
         ("Barneys Farm Tangerine Dream Feminised Seeds", "Barney's Farm", "Tangerine Dream"),
         ("Girl Scout Cookies Auto 3 Pack", None, "Girl Scout Cookies"),
         ("BOMB AUTO (FEM) - BOMB SEEDS", "BOMB", "Bomb"),
+        ("Skywalker OG Auto Feminised Seeds", "Barneys Farm Seeds", "Skywalker OG"),
+        ("CBD Critical Mass Auto", None, "CBD Critical Mass"),
     ],
 )
 def test_strain_names_lose_sale_pack_type_and_breeder_words(

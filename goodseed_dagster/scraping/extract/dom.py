@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache, cached_property
 from typing import Any
 
@@ -16,9 +17,9 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError, XMLSyntaxError
 
-from goodseed_dagster.scraping.extract.common import Lowered, canonical, text
+from goodseed_dagster.scraping.extract.common import Lowered, canonical, pack_size, text
 from goodseed_dagster.scraping.extract.structured import jsonld_documents
-from goodseed_dagster.scraping.models import Page
+from goodseed_dagster.scraping.models import Page, RawOffer
 
 Element = Any  # lxml.html.HtmlElement (lxml ships no usable stubs)
 
@@ -186,3 +187,26 @@ class Doc:
             "strain type",
         )
         return [v for k in keys if (v := self.attributes.get(k))]
+
+
+def title_offer(
+    doc: Doc,
+    *,
+    price: Decimal,
+    currency: str | None,
+    in_stock: bool | None,
+    regular_price: Decimal | None,
+    adapter: str,
+) -> RawOffer:
+    """The page's one offer, its pack read from the product title (simple products, visible prices)."""
+    pack = pack_size(doc.title)
+    return RawOffer(
+        url=doc.url,
+        pack_size=pack,
+        price=price,
+        currency=currency,
+        in_stock=in_stock,
+        regular_price=regular_price,
+        adapter=adapter,
+        extra={"pack_source": "title"} if pack else {},
+    )

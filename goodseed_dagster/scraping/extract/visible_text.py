@@ -14,8 +14,17 @@ import re
 from decimal import Decimal
 
 from goodseed_dagster.errors import ExtractError
-from goodseed_dagster.scraping.extract.common import in_stock, pack_size, text_price
-from goodseed_dagster.scraping.extract.dom import Doc, Element, classes, in_noise, node_text, select, struck
+from goodseed_dagster.scraping.extract.common import in_stock, text_price
+from goodseed_dagster.scraping.extract.dom import (
+    Doc,
+    Element,
+    classes,
+    in_noise,
+    node_text,
+    select,
+    struck,
+    title_offer,
+)
 from goodseed_dagster.scraping.models import RawOffer
 
 SHELL_REASON = "page content is rendered client-side (empty JavaScript shell); no offers read"
@@ -112,15 +121,13 @@ def visible_price(doc: Doc) -> list[RawOffer]:
             stock = in_stock(node_text(stock_el[0]) or stock_el[0].get("href")) if stock_el else None
             regular = max(was) if was and max(was) > price else None
             return [
-                RawOffer(
-                    url=doc.url,
-                    pack_size=pack_size(title),
+                title_offer(
+                    doc,
                     price=price,
                     currency=cur,
                     in_stock=stock,
                     regular_price=regular,
                     adapter="visible_text",
-                    extra={"pack_source": "title"} if pack_size(title) else {},
                 )
             ]
     return []

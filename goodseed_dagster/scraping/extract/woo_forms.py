@@ -17,7 +17,16 @@ from decimal import Decimal
 from typing import Any
 
 from goodseed_dagster.scraping.extract.common import decimal, in_stock, pack_size, text, text_price
-from goodseed_dagster.scraping.extract.dom import Doc, Element, classes, in_noise, node_text, select, struck
+from goodseed_dagster.scraping.extract.dom import (
+    Doc,
+    Element,
+    classes,
+    in_noise,
+    node_text,
+    select,
+    struck,
+    title_offer,
+)
 from goodseed_dagster.scraping.models import RawOffer
 
 _VARIATIONS = re.compile(r"data-product_variations=(?:\"([^\"]*)\"|'([^']*)')", re.I)
@@ -240,16 +249,8 @@ def woo_simple(doc: Doc) -> list[RawOffer]:
     stock = (
         in_stock(node_text(stock_el[0])) if stock_el else True
     )  # Woo renders form.cart only when purchasable
-    title = doc.title
     return [
-        RawOffer(
-            url=doc.url,
-            pack_size=pack_size(title),
-            price=price,
-            currency=cur,
-            in_stock=stock,
-            regular_price=regular,
-            adapter="woo_simple",
-            extra={"pack_source": "title"} if pack_size(title) else {},
+        title_offer(
+            doc, price=price, currency=cur, in_stock=stock, regular_price=regular, adapter="woo_simple"
         )
     ]
