@@ -275,7 +275,7 @@ def run_demo(opts: DemoOptions) -> int:
         port = settings.market_port if opts.market_port is None else opts.market_port
         with serve(market, host="127.0.0.1", port=port) as server:
             say(f"simulated market on {server.url}, day {day}, {len(market.shops)} shops")
-            sources_file = settings.home / "sources.yaml"
+            sources_file = settings.home / "sources.yaml"  # the market's sellers; never a file the user configured
             sources_file.write_text(dump_sources(market.source_configs(server.url)))
             env = {
                 **os.environ,

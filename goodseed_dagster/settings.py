@@ -18,7 +18,7 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=PROJECT_ROOT / ".goodseed", description="Local state: Postgres data, archive.")
     database_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_URL")
-    sources_file: Path = Field(default=PROJECT_ROOT / "sources.yaml")
+    sources_file: Path | None = None
     archive_dir: Path | None = None
     s3_bucket: str | None = None
     s3_prefix: str = "goodseed/"
@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     @property
     def archive_root(self) -> Path:
         return self.archive_dir or self.home / "archive"
+
+    @property
+    def sources_path(self) -> Path:
+        return self.sources_file or self.home / "sources.yaml"
 
     @property
     def pgdata(self) -> Path:

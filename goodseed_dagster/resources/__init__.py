@@ -32,6 +32,6 @@ def build_resources() -> dict[str, Any]:
             project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR), dbt_executable=DBT_EXECUTABLE
         ),
         "http": CrawlerResource(
-            sources_file=str(s.sources_file), fx_url=s.fx_url, base_currency=s.base_currency
+            sources_file=str(s.sources_path), fx_url=s.fx_url, base_currency=s.base_currency
         ),
     }
