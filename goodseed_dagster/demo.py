@@ -257,6 +257,9 @@ def run_demo(opts: DemoOptions) -> int:
     started = time.monotonic()
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
+    port = settings.market_port if opts.market_port is None else opts.market_port
+    if port:
+        _check_port_free(port, "market")
     if opts.serve:
         _check_port_free(settings.ui_port, "ui")
         _check_port_free(settings.api_port, "api")
@@ -272,7 +275,6 @@ def run_demo(opts: DemoOptions) -> int:
             if opts.products_per_shop
             else Market(day=day)
         )
-        port = settings.market_port if opts.market_port is None else opts.market_port
         with serve(market, host="127.0.0.1", port=port) as server:
             say(f"simulated market on {server.url}, day {day}, {len(market.shops)} shops")
             sources_file = settings.home / "sources.yaml"  # the market's sellers; never a file the user configured
