@@ -74,23 +74,10 @@ def test_history_records_changes_only_and_reruns_change_nothing(fresh_pg_url: st
 
     # day 3, partial crawl that missed c and d: nothing retired; a complete one would retire them
     with engine.begin() as conn:
-        counts = merge_offers(
-            conn,
-            "shop",
-            c3,
-            T0 + timedelta(days=2),
-            day2.filter(pl.col("url").is_in(["a", "b"])),
-            complete=False,
-        )
+        seen = day2.filter(pl.col("url").is_in(["a", "b"]))
+        counts = merge_offers(conn, "shop", c3, T0 + timedelta(days=2), seen, complete=False)
         assert counts["deactivated"] == 0 and counts["price_changes"] == 0
-        counts = merge_offers(
-            conn,
-            "shop",
-            c3,
-            T0 + timedelta(days=2),
-            day2.filter(pl.col("url").is_in(["a", "b"])),
-            complete=True,
-        )
+        counts = merge_offers(conn, "shop", c3, T0 + timedelta(days=2), seen, complete=True)
         assert counts["deactivated"] == 2
         active = (
             conn.execute(text("SELECT offer_key FROM core.offers WHERE active ORDER BY 1")).scalars().all()
