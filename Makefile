@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 export XDG_RUNTIME_DIR ?= /tmp/goodseed-runtime-$(shell id -u)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install demo demo-no-serve test lint bench browser stop clean help
+.PHONY: install manifest demo demo-no-serve test lint bench browser stop clean help
 
 help:
 	@echo "make demo   - embedded Postgres + simulated market + full materialization + Dagster UI (:3000) + API (:8000)"
@@ -23,7 +23,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: manifest
+
+# dagster-dbt reads dbt/target/manifest.json when the Definitions load; `dbt parse` (re)builds it here,
+# when missing or older than a dbt file, never at import. `goodseed demo` prepares it the same way.
+manifest: $(STAMP)
+	@$(BIN)/python -m goodseed_dagster.dbt_project
 
 demo: install
 	$(BIN)/goodseed demo
@@ -49,6 +54,8 @@ lint: install
 bench: install
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python bench/crawl.py
+	$(BIN)/python bench/normalize.py
+	$(BIN)/python bench/load.py
 
 stop:
 	-$(BIN)/goodseed db stop

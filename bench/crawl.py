@@ -729,7 +729,7 @@ def check_padding(pages: list[tuple[str, bytes]], raw_sizes: list[int], pad_kb: 
             )
             b = extract(Page(url, stripped.encode()), platform=cfg["platform"], currency=cfg["currency"],
                         selectors=cfg.get("selectors"))  # fmt: skip
-            bad += [(o.pack_size, o.price) for o in a] != [(o.pack_size, o.price) for o in b]
+            bad += [(o.variant, o.pack_size, o.price) for o in a] != [(o.variant, o.pack_size, o.price) for o in b]
     if bad:
         print(f"WARNING: padding changed extract() on {bad} sampled pages")
 

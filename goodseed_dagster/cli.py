@@ -57,27 +57,38 @@ def _api(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from goodseed_dagster.scraping.extract_cli import run_extract
+    from goodseed_dagster.extraction import run_extract
 
     return run_extract(args.paths, url=args.url, currency=args.currency, explain=args.explain)
 
 
 def _reparse(args: argparse.Namespace) -> int:
-    from goodseed_dagster.assets.extract import extract_crawl
+    from goodseed_dagster.db.engine import database_url, engine_for
+    from goodseed_dagster.errors import GoodSeedError
     from goodseed_dagster.resources.archive import ArchiveResource
-    from goodseed_dagster.resources.postgres import Postgres
     from goodseed_dagster.settings import get_settings
+    from goodseed_dagster.stages.extract import extract_listings
 
     s = get_settings()
-    pg = Postgres(url=s.database_url.get_secret_value() if s.database_url else None, home=str(s.home))
     store = ArchiveResource(
         root=str(s.archive_root),
         s3_bucket=s.s3_bucket,
         s3_prefix=s.s3_prefix,
         s3_endpoint_url=s.s3_endpoint_url,
-    )
-    meta = extract_crawl(pg, store, args.seller, args.crawl)
-    print(json.dumps({k: v for k, v in meta.items() if isinstance(v, int | float | str)}, indent=2))
+    ).get_store()
+    try:
+        out = extract_listings(engine_for(database_url(s)), store, args.seller, args.crawl)
+    except (GoodSeedError, LookupError) as e:
+        print(f"goodseed reparse: {e}", file=sys.stderr)
+        return 1
+    summary = {
+        "crawl_id": out.crawl_id,
+        "listings": out.listings.height,
+        "pages_parsed": out.pages,
+        "pages_unparseable": len(out.errors),
+        "duplicate_offers_dropped": out.duplicates,
+    }
+    print(json.dumps(summary, indent=2))
     return 0
 
 

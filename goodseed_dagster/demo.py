@@ -19,11 +19,16 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from goodseed_dagster.settings import PROJECT_ROOT, Settings, get_settings
+from goodseed_dagster.settings import PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from goodseed_dagster.db.summary import RunSummary
 
 
 @dataclass(frozen=True)
@@ -64,14 +69,15 @@ def _prepare_dagster_home(home: Path) -> Path:
     return dagster_home
 
 
-def materialize_everything(sellers: list[str]) -> dict[str, str]:
+def materialize_everything(
+    defs: dg.Definitions, instance: dg.DagsterInstance, sellers: list[str]
+) -> dict[str, str]:
     """Sources and FX, then each seller's crawl → listings → offers (one failure never stops the others),
-    then the catalogue. Returns {seller: "ok" | error}."""
+    then the catalogue and the dbt models. Returns {seller: "ok" | error}."""
     import dagster as dg
 
-    from goodseed_dagster.definitions import defs
+    from goodseed_dagster.jobs import dbt_models
 
-    instance = dg.DagsterInstance.get()
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     resources = dict(defs.resources or {})
 
@@ -100,10 +106,7 @@ def materialize_everything(sellers: list[str]) -> dict[str, str]:
         result = run(["raw_pages", "listings", "offers"], seller)
         outcome[seller] = "ok" if result.success else _failure(result)
         say(f"  [{i}/{len(sellers)}] {seller}: {outcome[seller]} ({time.monotonic() - started:.1f} s)")
-    for stage, selection in (
-        ("strain_catalogue", ["strain_catalogue"]),
-        ("dbt marts", dg.AssetSelection.groups("marts")),
-    ):
+    for stage, selection in (("strain_catalogue", ["strain_catalogue"]), ("dbt models", dbt_models)):
         result = run(selection)
         if not result.success:
             raise SystemExit(f"goodseed demo: {stage} failed: {_failure(result)}")
@@ -118,24 +121,24 @@ def _failure(result: Any) -> str:
     return "failed"
 
 
-def print_summary(summary: dict[str, Any], day: int) -> None:
+def print_summary(summary: RunSummary, day: int) -> None:
     rows = [
         ("market day", day),
         (
             "sellers crawled",
-            f"{summary['sellers_ok']} ok, {summary['sellers_partial']} partial, "
-            f"{summary['sellers_failed']} failed",
+            f"{summary.sellers_ok} ok, {summary.sellers_partial} partial, "
+            f"{summary.sellers_failed} failed",
         ),
         (
             "pages",
-            f"{summary['pages']} ({summary['pages_not_modified']} not modified, "
-            f"{summary['bytes'] / 1e6:.1f} MB)",
+            f"{summary.pages} ({summary.pages_not_modified} not modified, "
+            f"{summary.bytes / 1e6:.1f} MB)",
         ),
-        ("offers (active)", summary["offers"]),
-        ("strains", f"{summary['strains']} ({summary['strains_sold_by_several']} sold by several sellers)"),
-        ("price changes since last run", summary["price_changes"]),
-        ("price history rows added", summary["price_history_rows"]),
-        ("quarantined rows", summary["quarantined"]),
+        ("offers (active)", summary.offers),
+        ("strains", f"{summary.strains} ({summary.strains_sold_by_several} sold by several sellers)"),
+        ("price changes since last run", summary.price_changes),
+        ("price history rows added", summary.price_history_rows),
+        ("quarantined rows", summary.quarantined),
     ]
     width = max(len(k) for k, _ in rows)
     print(
@@ -185,25 +188,27 @@ def _wait_http(url: str, what: str, proc: subprocess.Popen[bytes] | None, timeou
 
 
 @contextmanager
-def _api_server(settings: Settings) -> Iterator[str]:
+def _api_server(settings: Settings, url: str) -> Iterator[str]:
     import uvicorn
 
     from goodseed_dagster.api.main import create_app
+    from goodseed_dagster.db.engine import engine_for
 
-    config = uvicorn.Config(create_app(), host=settings.api_host, port=settings.api_port, log_level="warning")
+    app = create_app(engine_for(url))
+    config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="goodseed-api", daemon=True)
     thread.start()
-    url = f"http://{settings.api_host}:{settings.api_port}"
+    api_url = f"http://{settings.api_host}:{settings.api_port}"
     try:
-        _wait_http(f"{url}/health", "API", None, timeout=30)
-        yield url
+        _wait_http(f"{api_url}/health", "API", None, timeout=30)
+        yield api_url
     finally:
         server.should_exit = True
         thread.join(10)
 
 
-def _serve_forever(settings: Settings, env: dict[str, str]) -> None:
+def _serve_forever(settings: Settings, url: str, env: dict[str, str]) -> None:
     logs = settings.home / "logs"
     logs.mkdir(exist_ok=True)
     bin_dir = Path(sys.executable).parent
@@ -232,7 +237,7 @@ def _serve_forever(settings: Settings, env: dict[str, str]) -> None:
                 [str(bin_dir / "dagster-daemon"), "run", "-w", workspace], env, logs / "dagster-daemon.log"
             )
         )
-        api_url = stack.enter_context(_api_server(settings))
+        api_url = stack.enter_context(_api_server(settings, url))
         ui_url = f"http://127.0.0.1:{settings.ui_port}"
         _wait_http(f"{ui_url}/server_info", "Dagster webserver", ui)
         say(f"Dagster UI: {ui_url}")
@@ -246,16 +251,46 @@ def _serve_forever(settings: Settings, env: dict[str, str]) -> None:
         say("stopping ...")
 
 
+def _child_env(settings: Settings, dagster_home: Path) -> dict[str, str]:
+    """The webserver's and daemon's environment: they build the same Settings from it."""
+    return {
+        **os.environ,
+        "GOODSEED_HOME": str(settings.home),
+        "GOODSEED_SOURCES_FILE": str(settings.sources_path),
+        "GOODSEED_FX_URL": settings.fx_url,
+        "DAGSTER_HOME": str(dagster_home),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def _run_pipeline(settings: Settings, url: str, sellers: list[str], day: int, dagster_home: Path) -> None:
+    """Materialize in process, with Definitions built from `settings`; runs recorded in `dagster_home`."""
+    import dagster as dg
+
+    from goodseed_dagster.db.engine import engine_for
+    from goodseed_dagster.db.summary import last_crawl_id, run_summary
+    from goodseed_dagster.definitions import build_defs
+
+    with engine_for(url).connect() as conn:
+        since = last_crawl_id(conn)
+    say(f"materializing the asset graph for {len(sellers)} sellers")
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        materialize_everything(build_defs(settings), instance, sellers)
+    (settings.home / "market_day").write_text(str(day))
+    with engine_for(url).connect() as conn:
+        print_summary(run_summary(conn, since), day)
+
+
 def run_demo(opts: DemoOptions) -> int:
     from goodseed_dagster.db import embedded
     from goodseed_dagster.db.engine import database_url, engine_for
     from goodseed_dagster.db.migrate import upgrade
+    from goodseed_dagster.dbt_project import prepare_manifest
     from goodseed_dagster.market import Market, serve
     from goodseed_dagster.scraping.sources import dump_sources
-    from goodseed_dagster.summary import last_crawl_id, run_summary
 
     started = time.monotonic()
-    settings = get_settings()
+    settings = Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     port = settings.market_port if opts.market_port is None else opts.market_port
     if port:
@@ -263,6 +298,7 @@ def run_demo(opts: DemoOptions) -> int:
     if opts.serve:
         _check_port_free(settings.ui_port, "ui")
         _check_port_free(settings.api_port, "api")
+    say(f"dbt manifest ready ({prepare_manifest().relative_to(PROJECT_ROOT)})")
     external = settings.database_url is not None
     say("starting Postgres" + (" (DATABASE_URL)" if external else f" (embedded, data in {settings.pgdata})"))
     url = database_url(settings)
@@ -277,28 +313,17 @@ def run_demo(opts: DemoOptions) -> int:
         )
         with serve(market, host="127.0.0.1", port=port) as server:
             say(f"simulated market on {server.url}, day {day}, {len(market.shops)} shops")
-            sources_file = settings.home / "sources.yaml"  # the market's sellers; never a file the user configured
+            # the market's sellers; never a file the user configured
+            sources_file = settings.home / "sources.yaml"
             sources_file.write_text(dump_sources(market.source_configs(server.url)))
-            env = {
-                **os.environ,
-                "GOODSEED_HOME": str(settings.home),
-                "GOODSEED_SOURCES_FILE": str(sources_file),
-                "GOODSEED_FX_URL": f"{server.url}/fx/eurofxref-daily.xml",
-                "DAGSTER_HOME": str(_prepare_dagster_home(settings.home)),
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            }
-            os.environ.update(env)
-            get_settings.cache_clear()
-            with engine_for(url).connect() as conn:
-                since = last_crawl_id(conn)
-            say(f"materializing the asset graph for {len(market.shops)} sellers")
-            materialize_everything([s.slug for s in market.shops])
-            (settings.home / "market_day").write_text(str(day))
-            with engine_for(url).connect() as conn:
-                print_summary(run_summary(conn, since), day)
+            demo = settings.model_copy(
+                update={"sources_file": sources_file, "fx_url": f"{server.url}/fx/eurofxref-daily.xml"}
+            )
+            dagster_home = _prepare_dagster_home(settings.home)
+            _run_pipeline(demo, url, [s.slug for s in market.shops], day, dagster_home)
             say(f"pipeline done in {time.monotonic() - started:.1f} s")
             if opts.serve:
-                _serve_forever(get_settings(), env)
+                _serve_forever(demo, url, _child_env(demo, dagster_home))
     finally:
         engine_for(url).dispose()
         if not external and embedded.stop(settings.pgdata):

@@ -19,3 +19,6 @@ refresh_catalogue = dg.define_asset_job(
     selection=dg.AssetSelection.assets("seller_sources", "fx_rates", "strain_catalogue"),
     description="Sync sources, fetch FX rates and rebuild the cross-seller strain catalogue.",
 )
+
+# dbt's staging views and marts tables are one dbt build: select both groups, or marts run on stale views
+dbt_models = dg.AssetSelection.groups("staging", "marts")

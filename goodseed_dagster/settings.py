@@ -1,14 +1,18 @@
-"""Process-wide settings from the environment (GOODSEED_* and DATABASE_URL), with sensible local defaults."""
+"""The one Settings object: every knob (GOODSEED_* and DATABASE_URL), with defaults that run the demo.
+
+Entry points build it: the code location (`definitions.defs`), the CLI, the API, the demo. Nothing reads
+the environment at import time; Definitions and resources are built from a Settings value.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATABASE_URL_ENV = "DATABASE_URL"  # a secret: resources read it as dg.EnvVar(DATABASE_URL_ENV) at launch
 
 
 class Settings(BaseSettings):
@@ -17,7 +21,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOODSEED_", extra="ignore")
 
     home: Path = Field(default=PROJECT_ROOT / ".goodseed", description="Local state: Postgres data, archive.")
-    database_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_URL")
+    database_url: SecretStr | None = Field(default=None, validation_alias=DATABASE_URL_ENV)
     sources_file: Path | None = None
     archive_dir: Path | None = None
     s3_bucket: str | None = None
@@ -43,6 +47,6 @@ class Settings(BaseSettings):
         return self.home / "pgdata"
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """The process's settings, read from its environment now (no cache: a test may change the environment)."""
     return Settings()

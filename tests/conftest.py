@@ -1,24 +1,35 @@
-"""Session fixtures: one real PostgreSQL (embedded, or DATABASE_URL) and the simulated market on 127.0.0.1."""
+"""Session fixtures: one real PostgreSQL (embedded, or DATABASE_URL), databases copied from templates, and
+the simulated market on 127.0.0.1, crawled once per session.
+
+Copying a template (`CREATE DATABASE ... TEMPLATE`) takes a fraction of a second, so every test that
+asserts table contents still gets a database of its own: an empty migrated one (`fresh_pg_url`) or one
+holding a whole crawl of the market (`crawled`), without migrating or crawling again.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from template_db import copy_database, drop_database, new_database_name, seal_template
 
 from goodseed_dagster.db import embedded
-from goodseed_dagster.db.engine import _with_driver, engine_for
+from goodseed_dagster.db.engine import _with_driver
 from goodseed_dagster.db.migrate import upgrade
+from goodseed_dagster.market import Market, MarketServer, serve
 from goodseed_dagster.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:  # the harness imports the Definitions: only tests that crawl pay for that
+    from pipeline_harness import CrawledMarket, Pipeline
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 TEST_HOME = PROJECT_ROOT / ".goodseed" / "test"
+PRODUCTS_PER_SHOP = 30
 
 
 @pytest.fixture(scope="session")
@@ -37,49 +48,85 @@ def pg_server_url() -> Iterator[str]:
         shutil.rmtree(pgdata, ignore_errors=True)
 
 
-def create_database(server_url: str) -> str:
-    """A fresh, migrated database on the server; its SQLAlchemy URL."""
-    name = f"goodseed_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+@pytest.fixture(scope="session")
+def migrated_template(pg_server_url: str) -> Iterator[str]:
+    """Name of an empty database at the latest migration, migrated once per session."""
+    name = new_database_name("migrated")
+    url = copy_database(pg_server_url, name, template=None)
     upgrade(url)
-    return url
+    seal_template(pg_server_url, name)
+    yield name
+    drop_database(pg_server_url, name)
 
 
 @pytest.fixture(scope="session")
-def pg_url(pg_server_url: str) -> str:
-    """The session's migrated database."""
-    return create_database(pg_server_url)
+def new_database(pg_server_url: str, migrated_template: str) -> Iterator[Callable[[], str]]:
+    """Factory of fresh migrated databases on the session's server (dropped at the end of the session)."""
+    made: list[str] = []
 
+    def make() -> str:
+        made.append(new_database_name())
+        return copy_database(pg_server_url, made[-1], template=migrated_template)
 
-@pytest.fixture(scope="session")
-def new_database(pg_server_url: str) -> Callable[[], str]:
-    """Factory of fresh migrated databases on the session's server."""
-    return lambda: create_database(pg_server_url)
+    yield make
+    for name in made:
+        drop_database(pg_server_url, name)
 
 
 @pytest.fixture
-def fresh_pg_url(pg_server_url: str) -> str:
-    """A database of its own, for tests that assert exact table contents."""
-    return create_database(pg_server_url)
+def fresh_pg_url(pg_server_url: str, migrated_template: str) -> Iterator[str]:
+    """A migrated, empty database of its own, for tests that assert exact table contents."""
+    name = new_database_name()
+    yield copy_database(pg_server_url, name, template=migrated_template)
+    drop_database(pg_server_url, name)
 
 
 @pytest.fixture(scope="session")
-def pg_engine(pg_url: str) -> Engine:
-    return engine_for(pg_url)
+def market_server() -> Iterator[MarketServer]:
+    """The session's market (day 0, small shops so the suite stays fast) on an ephemeral port."""
+    with serve(Market(day=0, products_per_shop=PRODUCTS_PER_SHOP), host="127.0.0.1", port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def market(market_server: MarketServer) -> Iterator[MarketServer]:
+    """The session's market server, back at day 0 with no faults and an empty request log."""
+    market_server.market.day = 0
+    market_server.market.clear_requests()
+    yield market_server
+    market_server.market.day = 0
 
 
 @pytest.fixture(scope="session")
-def market() -> Iterator[tuple[object, str]]:
-    """(Market, base URL) on an ephemeral 127.0.0.1 port, small shops so the suite stays fast."""
-    from goodseed_dagster.market import Market, serve
+def crawled_market(
+    pg_server_url: str,
+    migrated_template: str,
+    market_server: MarketServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[CrawledMarket]:
+    """The session market crawled once, impolitely, through to the strain catalogue, into a template database."""
+    from pipeline_harness import crawl_market
 
-    m = Market(day=0, products_per_shop=40)
-    with serve(m, host="127.0.0.1", port=0) as server:
-        yield m, server.url
+    name = new_database_name("crawled")
+    url = copy_database(pg_server_url, name, template=migrated_template)
+    crawled = crawl_market(market_server, url, tmp_path_factory.mktemp("crawled"))
+    seal_template(pg_server_url, name)
+    yield crawled
+    drop_database(pg_server_url, name)
+
+
+@pytest.fixture
+def crawled(
+    pg_server_url: str, crawled_market: CrawledMarket, market: MarketServer, tmp_path: Path
+) -> Iterator[Pipeline]:
+    """A pipeline over a copy of the crawled database and archive; the market is back at day 0."""
+    from pipeline_harness import crawled_copy
+
+    name = new_database_name()
+    url = copy_database(pg_server_url, name, template=make_url(crawled_market.url).database)
+    with crawled_copy(crawled_market, url, tmp_path) as pipeline:
+        yield pipeline
+    drop_database(pg_server_url, name)
 
 
 @pytest.fixture

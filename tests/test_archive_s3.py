@@ -8,10 +8,10 @@ from pathlib import Path
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-from pipeline_harness import pipeline
+from pipeline_harness import pipeline_on
 from sqlalchemy import text
 
-from goodseed_dagster.market import Market
+from goodseed_dagster.market import MarketServer
 from goodseed_dagster.resources.archive import ArchiveResource
 
 
@@ -33,12 +33,11 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def test_pipeline_archives_to_s3_and_parses_from_it(
-    moto_endpoint: str, fresh_pg_url: str, tmp_path: Path
+    moto_endpoint: str, market: MarketServer, fresh_pg_url: str, tmp_path: Path
 ) -> None:
     s3 = boto3.client("s3", endpoint_url=moto_endpoint)
     s3.create_bucket(Bucket="goodseed-raw")
-    market = Market(day=0, products_per_shop=15)
-    with pipeline(market, fresh_pg_url, tmp_path) as p:
+    with pipeline_on(market, fresh_pg_url, tmp_path) as p:
         p.resources["store"] = ArchiveResource(
             s3_bucket="goodseed-raw", s3_prefix="test/", s3_endpoint_url=moto_endpoint
         )
@@ -51,7 +50,7 @@ def test_pipeline_archives_to_s3_and_parses_from_it(
             == "s3://goodseed-raw/test/"
         )
         with p.engine.connect() as conn:
-            hashes = set(
+            hashes: set[str] = set(
                 conn.execute(text("SELECT sha256 FROM core.pages WHERE sha256 IS NOT NULL")).scalars()
             )
             listed = conn.execute(
@@ -59,5 +58,5 @@ def test_pipeline_archives_to_s3_and_parses_from_it(
             ).scalar()
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="goodseed-raw", Prefix="test/pages/")["Contents"]}
     assert {k.rsplit("/", 1)[1].removesuffix(".gz") for k in keys} == hashes
-    assert listed == len(market.truth(slug))
+    assert listed == len(market.market.truth(slug))
     assert not (tmp_path / "archive").exists(), "nothing archived locally when S3 is configured"

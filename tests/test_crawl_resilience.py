@@ -1,15 +1,13 @@
 """Crawling that survives a misbehaving market: faults, politeness measured server-side, a dying seller,
-and re-parsing from the archive with the network gone."""
+and re-parsing from the archive without a single request to the market."""
 
 from __future__ import annotations
 
 from itertools import pairwise
 from pathlib import Path
 
-import dagster as dg
-import httpx
 import pytest
-from pipeline_harness import ASSETS, pipeline
+from pipeline_harness import Pipeline, pipeline
 from sqlalchemy import text
 
 from goodseed_dagster import cli
@@ -17,9 +15,8 @@ from goodseed_dagster.market import FaultRates, Faults, Market
 from goodseed_dagster.scraping.models import SourceConfig
 from goodseed_dagster.scraping.options import CrawlOptions
 from goodseed_dagster.scraping.sources import load_sources
-from goodseed_dagster.settings import get_settings
 
-SIZE = 20
+SIZE = 12  # the market's smallest shops: a polite crawl pays real time for every page and Retry-After
 
 
 def _intervals(market: Market, slug: str) -> list[float]:
@@ -39,11 +36,12 @@ def _spacing(source: SourceConfig, crawl_delay: float) -> float:
 def test_ten_percent_faults_still_ingest_every_offer_at_a_polite_pace(
     fresh_pg_url: str, tmp_path: Path
 ) -> None:
+    """The one polite crawl of the suite: the market measures the spacing between requests."""
     faults = Faults(
         seed=7, error_rate=0.1, throttle_rate=0.1, slow_rate=0.1, slow_seconds=0.3, truncate_rate=0.1
     )
     market = Market(day=0, products_per_shop=SIZE, faults=faults)
-    with pipeline(market, fresh_pg_url, tmp_path) as p:
+    with pipeline(market, fresh_pg_url, tmp_path, polite=True) as p:
         assert all(p.crawl_all().values())
         assert p.active_offers() == p.truth()
         statuses = {r.status for s in market.shops for r in market.requests(s.slug)}
@@ -89,39 +87,27 @@ def test_sellers_answering_only_500s_are_stopped_and_the_others_complete(
         assert len(failed) <= (options.breaker_threshold + workers - 1) * options.max_attempts, len(failed)
 
 
-def test_reparse_with_the_network_gone_reproduces_the_listings(
-    fresh_pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_reparse_from_the_archive_alone_reproduces_the_listings(
+    crawled: Pipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    market = Market(day=0, products_per_shop=SIZE)
+    p = crawled  # the session's crawl, copied
     query = text(
         "SELECT seller, url, pack_size, price, currency, in_stock, adapter FROM core.listings ORDER BY 1, 2, 3, 4"
     )
-    with pipeline(market, fresh_pg_url, tmp_path) as p:
-        p.crawl_all()
-        with p.engine.connect() as conn:
-            before = conn.execute(query).all()
-            conn.execute(text("DELETE FROM core.listings"))
-            conn.commit()
-    # the market is stopped: nothing answers any more
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(p.url, timeout=2)
+    with p.engine.connect() as conn:
+        before = conn.execute(query).all()
+        conn.execute(text("DELETE FROM core.listings"))
+        conn.commit()
+    p.market.clear_requests()
 
     # the Dagster job's assets, from the archive only
-    with dg.instance_for_test() as instance:
-        slugs = [s.slug for s in market.shops]
-        instance.add_dynamic_partitions("sellers", slugs)
-        job = dg.materialize(ASSETS, selection=["listings"], partition_key=slugs[0], instance=instance,
-                             resources=p.resources)  # fmt: skip
-        assert job.success
+    assert p.materialize(["listings"], p.slugs[0]).success
     # ... and the `goodseed reparse` command for the rest
-    monkeypatch.setenv("DATABASE_URL", fresh_pg_url)
-    monkeypatch.setenv("GOODSEED_ARCHIVE_DIR", str(tmp_path / "archive"))
-    get_settings.cache_clear()
-    try:
-        for slug in slugs[1:]:
-            assert cli.main(["reparse", "--seller", slug]) == 0
-            assert f'"dagster/row_count": {len(market.truth(slug))}' in capsys.readouterr().out
-    finally:
-        get_settings.cache_clear()
+    monkeypatch.setenv("DATABASE_URL", p.resources["pg"].url)
+    monkeypatch.setenv("GOODSEED_ARCHIVE_DIR", str(p.workdir / "archive"))
+    for slug in p.slugs[1:]:  # the command reads its settings from the environment when it runs
+        assert cli.main(["reparse", "--seller", slug]) == 0
+        assert f'"listings": {len(p.market.truth(slug))}' in capsys.readouterr().out
+    assert p.market.requests() == [], "re-parsing sent requests to the market"
     with p.engine.connect() as conn:
         assert conn.execute(query).all() == before

@@ -1,24 +1,25 @@
 """The thin slice end to end, in-process: sources → raw_pages → listings → offers → strain_catalogue,
-against the simulated market over real HTTP and a real Postgres."""
+against the simulated market over real HTTP and a real Postgres.
+
+The market is crawled once per session (conftest's `crawled_market`); each test works on a copy.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
-import dagster as dg
 import pytest
-from pipeline_harness import Pipeline, pipeline
+from pipeline_harness import DBT_MODELS, Pipeline, pipeline_on
 from sqlalchemy import Engine, text
 
-from goodseed_dagster.market import Market
+from goodseed_dagster.market import MarketServer
 
 
 @pytest.fixture
-def env(fresh_pg_url: str, tmp_path: Path) -> Iterator[Pipeline]:
-    with pipeline(Market(day=0, products_per_shop=30), fresh_pg_url, tmp_path) as p:
-        yield p
+def env(crawled: Pipeline) -> Pipeline:
+    """A copy of the session's crawl: every shop crawled, then the catalogue."""
+    return crawled
 
 
 def _history(engine: Engine) -> list[tuple[object, ...]]:
@@ -34,7 +35,6 @@ def _history(engine: Engine) -> list[tuple[object, ...]]:
 
 
 def test_every_shop_lands_exactly_and_the_catalogue_matches_across_shops(env: Pipeline) -> None:
-    env.crawl_all()
     assert env.active_offers() == env.truth()
     with env.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM core.quarantine")).scalar() == 0
@@ -61,8 +61,7 @@ def test_every_shop_lands_exactly_and_the_catalogue_matches_across_shops(env: Pi
 
 
 def test_dbt_marts_build_with_passing_tests(env: Pipeline) -> None:
-    env.crawl_all()
-    result = env.materialize(dg.AssetSelection.groups("marts"))
+    result = env.materialize(DBT_MODELS)
     checks = result.get_asset_check_evaluations()
     assert len(checks) >= 10 and [c.asset_check_key for c in checks if not c.passed] == []
     with env.engine.connect() as conn:
@@ -82,7 +81,6 @@ def test_dbt_marts_build_with_passing_tests(env: Pipeline) -> None:
 
 
 def test_rerunning_a_partition_changes_nothing(env: Pipeline) -> None:
-    env.crawl_all()
     before = (env.active_offers(), _history(env.engine))
     slug = env.market.shops[0].slug
     env.materialize(["listings", "offers"], slug)
@@ -91,7 +89,6 @@ def test_rerunning_a_partition_changes_nothing(env: Pipeline) -> None:
 
 
 def test_next_market_day_adds_history_only_for_changed_offers(env: Pipeline) -> None:
-    env.crawl_all()
     first = _history(env.engine)
     env.market.day = 1
     env.crawl_all()
@@ -102,16 +99,17 @@ def test_next_market_day_adds_history_only_for_changed_offers(env: Pipeline) -> 
     assert env.active_offers() == env.truth()
 
 
-def test_materialization_reports_metadata(env: Pipeline) -> None:
-    env.materialize(["seller_sources", "fx_rates"])
-    slug = env.market.shops[0].slug
-    env.instance.add_dynamic_partitions("sellers", [slug])
-    result = env.materialize(["raw_pages", "listings", "offers"], slug)
+def test_materialization_reports_metadata(market: MarketServer, fresh_pg_url: str, tmp_path: Path) -> None:
+    with pipeline_on(market, fresh_pg_url, tmp_path) as env:
+        env.materialize(["seller_sources", "fx_rates"])
+        slug = env.market.shops[0].slug
+        env.instance.add_dynamic_partitions("sellers", [slug])
+        result = env.materialize(["raw_pages", "listings", "offers"], slug)
     crawl = result.asset_materializations_for_node("raw_pages")[0].metadata
-    assert crawl["pages_fetched"].value > 0 and crawl["pages_failed"].value == 0
+    fetched = crawl["pages_fetched"].value
+    assert isinstance(fetched, int) and fetched > 0 and crawl["pages_failed"].value == 0
     listing = result.asset_materializations_for_node("listings")[0].metadata
-    assert listing["fill_price"].value == 1.0 and listing["dagster/row_count"].value == len(
-        env.market.truth(slug)
-    )
+    assert listing["fill_price"].value == 1.0
+    assert listing["dagster/row_count"].value == len(env.market.truth(slug))
     checks = result.get_asset_check_evaluations()
     assert [(c.check_name, c.passed) for c in checks] == [("prices_positive", True)]

@@ -1,9 +1,12 @@
 """Metadata helpers so every asset tells its story in the Dagster UI."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import dagster as dg
 import polars as pl
+
+from goodseed_dagster.errors import GoodSeedError
 
 
 def md_preview(frame: pl.DataFrame, rows: int = 10) -> dg.MarkdownMetadataValue:
@@ -30,3 +33,12 @@ def fill_rates(frame: pl.DataFrame, columns: list[str]) -> dict[str, float]:
     if frame.is_empty():
         return {c: 0.0 for c in columns}
     return {c: round(1 - frame[c].null_count() / frame.height, 4) for c in columns}
+
+
+@contextmanager
+def stage_errors() -> Iterator[None]:
+    """A core's GoodSeedError becomes one dg.Failure, retryable when the core says a retry may help."""
+    try:
+        yield
+    except GoodSeedError as e:
+        raise dg.Failure(str(e), allow_retries=e.retryable) from e

@@ -11,7 +11,6 @@ import logging
 import os
 import subprocess
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import psutil
 
@@ -77,8 +76,3 @@ def stop(pgdata: Path) -> bool:
         log.warning("pg_ctl stop failed (%s); the server may already be down", err)
     (pgdata / ".handle_pids.json").unlink(missing_ok=True)
     return True
-
-
-def socket_dir(uri: str) -> str:
-    """The unix-socket directory in a libpq URI (from get_uri(), never derived from the data dir)."""
-    return parse_qs(urlsplit(uri).query)["host"][0]

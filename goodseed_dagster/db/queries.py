@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -13,14 +14,16 @@ WITH agg AS (
            array_agg(DISTINCT o.seller ORDER BY o.seller) AS sellers
     FROM core.strains st
     JOIN core.offers o ON o.strain_key = st.strain_key AND o.active
-    WHERE (CAST(:q AS text) IS NULL OR st.name ILIKE '%' || CAST(:q AS text) || '%')
+    WHERE (CAST(:q AS text) IS NULL OR st.name ILIKE '%' || CAST(:q AS text) || '%' ESCAPE '\\')
       AND (CAST(:sex AS text) IS NULL OR st.sex = CAST(:sex AS text))
       AND (CAST(:flowering AS text) IS NULL OR st.flowering = CAST(:flowering AS text))
     GROUP BY st.strain_key
 )
-SELECT agg.*, best.seller AS best_seller, best.pack_size AS best_pack_size, best.price AS best_price,
+SELECT agg.strain_key AS id, agg.name, agg.breeder, agg.sex, agg.flowering, agg.sellers,
+       agg.n_offers AS offer_count, agg.n_sellers,
+       best.seller AS best_seller, best.pack_size AS best_pack_size, best.price AS best_price,
        best.currency AS best_currency, best.price_per_seed_base AS best_price_per_seed,
-       best.base_currency, best.url AS best_url
+       best.base_currency AS best_base_currency, best.url AS best_url
 FROM agg
 CROSS JOIN LATERAL (
     SELECT o.seller, o.pack_size, o.price, o.currency, o.price_per_seed_base, o.base_currency, o.url
@@ -47,7 +50,7 @@ def strains(
 ) -> list[dict[str, Any]]:
     """Strains with active in-stock offers, most widely sold first; keyset-paginated."""
     params = {
-        "q": q,
+        "q": None if q is None else re.sub(r"([\\%_])", r"\\\1", q),  # a literal substring, not a pattern
         "sex": sex,
         "flowering": flowering,
         "limit": limit,

@@ -6,12 +6,14 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from html import escape
 from urllib.parse import parse_qs
 
-from goodseed_dagster.market import render_html as html
+from goodseed_dagster.market import html_shell as shell
 from goodseed_dagster.market.core import Market
 from goodseed_dagster.market.fx import market_date
 from goodseed_dagster.market.model import Product, Variant
+from goodseed_dagster.market.render_html import PRODUCT_PAGES as HTML_PAGES
 from goodseed_dagster.market.render_json import shopify_products, woo_product, woo_variation
 from goodseed_dagster.market.render_platforms import PLATFORM_PAGES
 from goodseed_dagster.market.shops import ShopSpec, listing_path
@@ -29,7 +31,7 @@ _LISTING = {
     "wooform": re.compile(r"^shop/$"),
     "grouped": re.compile(r"^cannabis-seeds\.html$"),
 }
-PRODUCT_PAGES = {**html.PRODUCT_PAGES, **PLATFORM_PAGES}
+PRODUCT_PAGES = {**HTML_PAGES, **PLATFORM_PAGES}
 
 
 @dataclass(slots=True)
@@ -79,7 +81,7 @@ def sitemap(shop: ShopSpec, base: str, products: list[Product], day: int, name: 
     if name != "sitemap.xml" and not (shop.layout == "shopify" and name == "sitemap_products_1.xml"):
         return None
     urls = [f"{base}{listing_path(shop, 1)}"] + [f"{base}{p.path}" for p in products]
-    body = "".join(f"<url><loc>{html.escape(u)}</loc><lastmod>{lastmod}</lastmod></url>" for u in urls)
+    body = "".join(f"<url><loc>{escape(u)}</loc><lastmod>{lastmod}</lastmod></url>" for u in urls)
     return f"{head}<urlset {ns}>{body}</urlset>\n"
 
 
@@ -152,8 +154,8 @@ def shop_reply(market: Market, shop: ShopSpec, rest: str, query_string: str, hos
         if shop.layout != "woo":
             page_no = max(1, _int(query, "p" if shop.layout in ("magento", "grouped") else "page", 1))
         if (page_no - 1) * shop.page_size >= max(len(products), 1):
-            return Reply(404, html.page(shop, base, "Not found", "<h1>No products</h1>").encode(), HTML)
-        return Reply(200, html.listing_page(shop, base, products, page_no).encode(), HTML)
+            return Reply(404, shell.page(shop, base, "Not found", "<h1>No products</h1>").encode(), HTML)
+        return Reply(200, shell.listing_page(shop, base, products, page_no).encode(), HTML)
     path = rest + (f"?{query_string}" if shop.layout == "plain" and query_string else "")
     product = by_path.get(path)
     if product is not None:
@@ -162,7 +164,7 @@ def shop_reply(market: Market, shop: ShopSpec, rest: str, query_string: str, hos
         return Reply(200, PRODUCT_PAGES[shop.layout](shop, base, product, others).encode(), HTML)
     if rest in ("", "about", "contact", "blog", "cart", "account/login"):
         body = f"<h1>{shop.name}</h1><p>Quality seeds since 2009.</p>"
-        return Reply(200, html.page(shop, base, rest or "Home", body).encode(), HTML)
+        return Reply(200, shell.page(shop, base, rest or "Home", body).encode(), HTML)
     if rest.startswith("assets/"):
         return Reply(200, b"/* static */", "text/css" if rest.endswith(".css") else "text/javascript")
-    return Reply(404, html.page(shop, base, "Not found", "<h1>Page not found</h1>").encode(), HTML)
+    return Reply(404, shell.page(shop, base, "Not found", "<h1>Page not found</h1>").encode(), HTML)

@@ -1,55 +1,19 @@
-"""HTML pages for every shop layout: product pages, listings, with the noise real shops carry."""
+"""Product pages for the six basic shop layouts (Shopify, WooCommerce, Magento, ProductGroup, offer list, plain).
+
+The shell around them (head, nav, footer, prices as printed) is html_shell.py; the platform variants with
+real seed banks' traps are render_platforms.py.
+"""
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from html import escape
 from typing import Any
 
 from goodseed_dagster.market.catalog import unit
+from goodseed_dagster.market.html_shell import ld_script, money, page, related
 from goodseed_dagster.market.model import Product, Variant
-from goodseed_dagster.market.shops import ShopSpec, listing_path
-
-SYMBOL = {"GBP": "£", "EUR": "€", "USD": "$"}
-NAV = ("about", "contact", "cart", "account/login", "blog")
-
-
-def money(shop: ShopSpec, amount: Decimal) -> str:
-    """A price as the shop prints it (EUR with a decimal comma after the number)."""
-    if shop.currency == "EUR":
-        return f"{amount:.2f}".replace(".", ",") + " €"
-    return f"{SYMBOL[shop.currency]}{amount:.2f}"
-
-
-def page(
-    shop: ShopSpec, base: str, title: str, body: str, *, canonical: str | None = None, head: str = ""
-) -> str:
-    """The page shell: head, header nav, footer, newsletter form; the noise around the content."""
-    canon = f'<link rel="canonical" href="{escape(canonical)}">' if canonical else ""
-    nav = "".join(f'<li><a href="{base}{n}">{n.split("/")[0].title()}</a></li>' for n in NAV)
-    return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)} | '
-        f'{escape(shop.name)}</title><meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'{canon}<link rel="stylesheet" href="{base}assets/site.css">{head}</head>\n'
-        f'<body class="{shop.layout}">'
-        f'<header class="site-header"><a class="logo" href="{base}">{escape(shop.name)}</a><nav><ul>{nav}'
-        f'</ul></nav><form class="search" action="{base}search"><input name="q"></form></header>\n'
-        f'<main id="content">{body}</main>\n<footer class="site-footer"><p>Free shipping over '
-        f"{SYMBOL[shop.currency]}50 &middot; Seeds sold as souvenirs</p><ul><li>"
-        f'<a href="{base}about">About us</a></li><li><a href="https://twitter.com/{shop.slug}">Twitter</a></li></ul>'
-        f"<p>&copy; 2025 {escape(shop.name)}</p></footer>"
-        f'<script src="{base}assets/app.js"></script></body></html>\n'
-    )
-
-
-def _related(base: str, others: list[Product]) -> str:
-    items = "".join(f'<li><a href="{base}{o.path}">{escape(o.title)}</a></li>' for o in others[:4])
-    return f'<section class="related"><h2>You may also like</h2><ul>{items}</ul></section>'
-
-
-def _ld(data: Any) -> str:
-    return f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
+from goodseed_dagster.market.shops import ShopSpec
 
 
 def _availability(v: Variant, *, bare: bool = False) -> str:
@@ -118,18 +82,16 @@ def shopify_page(shop: ShopSpec, base: str, p: Product, others: list[Product]) -
     body = (
         f'<div class="product"><h1 class="product__title">{escape(p.title)}</h1><p class="vendor">'
         f'{escape(p.breeder)}</p><form action="{base}cart/add"><select name="id">{opts}</select>'
-        f"<button>Add to cart</button></form></div>{_related(base, others)}{_ld(ld)}"
+        f"<button>Add to cart</button></form></div>{related(base, others)}{ld_script(ld)}"
     )
     return page(shop, base, p.title, body, canonical=url, head=head)
 
 
-def woo_page(shop: ShopSpec, base: str, p: Product, others: list[Product]) -> str:
-    """A WooCommerce product page: core JSON-LD (AggregateOffer for variable) + data-product_variations."""
-    url = f"{base}{p.path}"
-    lo, hi = min(v.price for v in p.variants), max(v.price for v in p.variants)
+def _woo_offers(shop: ShopSpec, p: Product, url: str) -> list[dict[str, Any]]:
+    """WooCommerce core's JSON-LD offers: one Offer for a simple product, one AggregateOffer otherwise."""
     if len(p.variants) == 1:
         v = p.variants[0]
-        offers: list[dict[str, Any]] = [
+        return [
             {
                 "@type": "Offer",
                 "price": str(v.price),
@@ -139,18 +101,46 @@ def woo_page(shop: ShopSpec, base: str, p: Product, others: list[Product]) -> st
                 "sku": v.sku,
             }
         ]
-    else:
-        offers = [
-            {
-                "@type": "AggregateOffer",
-                "lowPrice": str(lo),
-                "highPrice": str(hi),
-                "offerCount": len(p.variants),
-                "priceCurrency": shop.currency,
-                "url": url,
-                "availability": "https://schema.org/InStock",
-            }
-        ]
+    return [
+        {
+            "@type": "AggregateOffer",
+            "lowPrice": str(min(v.price for v in p.variants)),
+            "highPrice": str(max(v.price for v in p.variants)),
+            "offerCount": len(p.variants),
+            "priceCurrency": shop.currency,
+            "url": url,
+            "availability": "https://schema.org/InStock",
+        }
+    ]
+
+
+def _woo_form(p: Product) -> str:
+    variations = [
+        {
+            "attributes": {"attribute_pa_pack-size": v.label.lower().replace(" ", "-")},
+            "display_price": float(v.price),
+            "display_regular_price": float(v.regular_price or v.price),
+            "is_in_stock": v.in_stock,
+            "sku": v.sku,
+            "variation_id": v.vid,
+        }
+        for v in p.variants
+    ]
+    return (
+        f'<form class="variations_form cart" data-product_id="{p.pid}" data-product_variations="'
+        f'{escape(json.dumps(variations))}"><select name="attribute_pa_pack-size">'
+        + "".join(
+            f'<option value="{v.label.lower().replace(" ", "-")}">{escape(v.label)}</option>'
+            for v in p.variants
+        )
+        + "</select></form>"
+    )
+
+
+def woo_page(shop: ShopSpec, base: str, p: Product, others: list[Product]) -> str:
+    """A WooCommerce product page: core JSON-LD (AggregateOffer for variable) + data-product_variations."""
+    url = f"{base}{p.path}"
+    lo, hi = min(v.price for v in p.variants), max(v.price for v in p.variants)
     ld = {
         "@context": "https://schema.org/",
         "@graph": [
@@ -167,34 +157,14 @@ def woo_page(shop: ShopSpec, base: str, p: Product, others: list[Product]) -> st
                 "url": url,
                 "sku": str(p.pid),
                 "brand": {"@type": "Brand", "name": p.breeder},
-                "offers": offers,
+                "offers": _woo_offers(shop, p, url),
             },
         ],
     }
-    variations = [
-        {
-            "attributes": {"attribute_pa_pack-size": v.label.lower().replace(" ", "-")},
-            "display_price": float(v.price),
-            "display_regular_price": float(v.regular_price or v.price),
-            "is_in_stock": v.in_stock,
-            "sku": v.sku,
-            "variation_id": v.vid,
-        }
-        for v in p.variants
-    ]
-    form = (
-        f'<form class="variations_form cart" data-product_id="{p.pid}" data-product_variations="'
-        f'{escape(json.dumps(variations))}"><select name="attribute_pa_pack-size">'
-        + "".join(
-            f'<option value="{v.label.lower().replace(" ", "-")}">{escape(v.label)}</option>'
-            for v in p.variants
-        )
-        + "</select></form>"
-    )
     body = (
         f'<div class="product type-product"><h1 class="product_title entry-title">{escape(p.title)}</h1>'
-        f'<p class="price">{money(shop, lo)} &ndash; {money(shop, hi)}</p>{form}{_pack_rows(shop, p)}</div>'
-        f"{_related(base, others)}{_ld(ld)}"
+        f'<p class="price">{money(shop, lo)} &ndash; {money(shop, hi)}</p>{_woo_form(p)}{_pack_rows(shop, p)}'
+        f"</div>{related(base, others)}{ld_script(ld)}"
     )
     return page(shop, base, p.title, body, canonical=url)
 
@@ -232,7 +202,7 @@ def magento_page(shop: ShopSpec, base: str, p: Product, others: list[Product]) -
         f'<span itemprop="name">{escape(p.breeder)}</span></div>'
         f'<table id="super-product-table" class="data table grouped"><tbody>{"".join(rows)}</tbody></table>'
         f'<div class="rewards">Earn {int(p.variants[0].price)} loyalty points</div></div>'
-        f"{_related(base, others)}"
+        f"{related(base, others)}"
     )
     return page(shop, base, p.title, body, canonical=url)
 
@@ -278,7 +248,7 @@ def productgroup_page(shop: ShopSpec, base: str, p: Product, others: list[Produc
     }
     body = (
         f'<article class="strain"><h1>{escape(p.title)}</h1><p class="brand">{escape(p.breeder)}</p>'
-        f"{_pack_rows(shop, p)}</article>{_related(base, others)}{_ld(ld)}"
+        f"{_pack_rows(shop, p)}</article>{related(base, others)}{ld_script(ld)}"
     )
     return page(shop, base, p.title, body, canonical=url)
 
@@ -329,7 +299,7 @@ def offerlist_page(shop: ShopSpec, base: str, p: Product, others: list[Product])
         }
     body = (
         f'<div class="pdp"><h1>{escape(p.title)}</h1><span class="brand">{escape(p.breeder)}</span>'
-        f"{_pack_rows(shop, p)}</div>{_related(base, others)}{_ld(ld)}"
+        f"{_pack_rows(shop, p)}</div>{related(base, others)}{ld_script(ld)}"
     )
     return page(shop, base, p.title, body, canonical=url)
 
@@ -370,24 +340,3 @@ PRODUCT_PAGES = {
     "offerlist": offerlist_page,
     "plain": plain_page,
 }
-
-
-def listing_page(shop: ShopSpec, base: str, products: list[Product], page_no: int) -> str:
-    """A paginated category page: product cards (price "from"), a rel=next link while more remain."""
-    size = shop.page_size
-    chunk = products[(page_no - 1) * size : page_no * size]
-    cards = "".join(
-        f'<li class="product-card"><a class="card-link" href="{base}{p.path}">{escape(p.title)}</a>'
-        f'<span class="from">from {money(shop, min(v.price for v in p.variants))}</span></li>'
-        for p in chunk
-    )
-    nav = ""
-    if page_no > 1:
-        nav += f'<a rel="prev" href="{base}{listing_path(shop, page_no - 1)}">Previous</a>'
-    if page_no * size < len(products):
-        nav += f'<a rel="next" class="next" href="{base}{listing_path(shop, page_no + 1)}">Next</a>'
-    body = (
-        f'<h1>All seeds</h1><p class="count">{len(products)} products</p><ul class="product-grid">{cards}'
-        f'</ul><nav class="pagination">{nav}</nav>'
-    )
-    return page(shop, base, f"All seeds - page {page_no}", body)

@@ -108,15 +108,38 @@ def _brand(p: Product) -> list[dict[str, Any]]:
     return [{"id": 500 + len(slug), "name": p.breeder, "slug": slug, "link": f"brand/{slug}/"}]
 
 
+def _woo_pack_attribute(p: Product, simple: bool) -> dict[str, Any]:
+    terms = [
+        {"id": 900 + v.pack_size, "name": v.label, "slug": v.label.lower().replace(" ", "-")}
+        for v in p.variants
+    ]
+    return {
+        "id": 3,
+        "name": "Pack Size",
+        "taxonomy": "pa_pack-size",
+        "has_variations": not simple,
+        "terms": terms,
+    }
+
+
+def _woo_stock(p: Product) -> dict[str, Any]:
+    in_stock = any(v.in_stock for v in p.variants)
+    return {
+        "is_in_stock": in_stock,
+        "is_on_backorder": False,
+        "low_stock_remaining": None,
+        "stock_availability": {
+            "text": "" if in_stock else "Out of stock",
+            "class": "in-stock" if in_stock else "out-of-stock",
+        },
+    }
+
+
 def woo_product(shop: ShopSpec, p: Product, base: str) -> dict[str, Any]:
     """A parent product in the Store API: variable (variations by id only) or simple (one pack)."""
-    permalink = f"{base}{p.path}"
     vs = p.variants
     simple = len(vs) == 1
     cheapest = min(vs, key=lambda v: v.price)
-    attr_terms = [
-        {"id": 900 + v.pack_size, "name": v.label, "slug": v.label.lower().replace(" ", "-")} for v in vs
-    ]
     return {
         "id": p.pid,
         "name": p.title,
@@ -124,7 +147,7 @@ def woo_product(shop: ShopSpec, p: Product, base: str) -> dict[str, Any]:
         "parent": 0,
         "type": "simple" if simple else "variable",
         "variation": "",
-        "permalink": permalink,
+        "permalink": f"{base}{p.path}",
         "sku": vs[0].sku if simple else f"HH-{p.pid}",
         "short_description": "",
         "description": "",
@@ -141,15 +164,7 @@ def woo_product(shop: ShopSpec, p: Product, base: str) -> dict[str, Any]:
         ],
         "tags": [],
         "brands": _brand(p),
-        "attributes": [
-            {
-                "id": 3,
-                "name": "Pack Size",
-                "taxonomy": "pa_pack-size",
-                "has_variations": not simple,
-                "terms": attr_terms,
-            }
-        ],
+        "attributes": [_woo_pack_attribute(p, simple)],
         "variations": []
         if simple
         else [
@@ -159,13 +174,7 @@ def woo_product(shop: ShopSpec, p: Product, base: str) -> dict[str, Any]:
         "grouped_products": [],
         "has_options": not simple,
         "is_purchasable": True,
-        "is_in_stock": any(v.in_stock for v in vs),
-        "is_on_backorder": False,
-        "low_stock_remaining": None,
-        "stock_availability": {
-            "text": "" if any(v.in_stock for v in vs) else "Out of stock",
-            "class": "in-stock" if any(v.in_stock for v in vs) else "out-of-stock",
-        },
+        **_woo_stock(p),
         "sold_individually": False,
         "add_to_cart": {"text": "Select options" if not simple else "Add to cart"},
         "extensions": {},

@@ -19,8 +19,8 @@ from decimal import Decimal
 from html import escape
 
 from goodseed_dagster.market.catalog import unit
+from goodseed_dagster.market.html_shell import SYMBOL, page
 from goodseed_dagster.market.model import Product, Variant
-from goodseed_dagster.market.render_html import SYMBOL, page
 from goodseed_dagster.market.shops import ShopSpec
 
 _SAMPLE_SCHEMA = (

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
@@ -22,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 from goodseed_dagster.market.core import Market
 from goodseed_dagster.market.faults import Faults, malform, truncate
 from goodseed_dagster.market.fx import eurofxref_xml
+from goodseed_dagster.market.model import TruthOffer
 from goodseed_dagster.market.pages import Reply, shop_reply
 
 
@@ -31,6 +33,34 @@ def _host_base(request: Request) -> str:
 
 def build_app(market: Market) -> Starlette:
     """The ASGI app serving every shop, the FX feed and the admin endpoints."""
+
+    async def fx(request: Request) -> Response:
+        arrived = time.monotonic()
+        reply = Reply(200, eurofxref_xml(market.day).encode(), "text/xml; charset=utf-8")
+        return await _faulted(market, "fx", request, reply, arrived)
+
+    async def shop(request: Request) -> Response:
+        arrived = time.monotonic()  # the spacing a seller sees is between arrivals, not answers
+        slug = request.path_params["slug"]
+        try:
+            spec = market.shop(slug)
+        except KeyError:
+            return Response("unknown shop", 404)
+        rest = request.path_params.get("rest", "")
+        reply = shop_reply(market, spec, rest, request.url.query, _host_base(request))
+        return await _faulted(market, slug, request, reply, arrived)
+
+    return Starlette(
+        routes=[
+            *_admin_routes(market),
+            Route("/fx/eurofxref-daily.xml", fx),
+            Route("/s/{slug}/{rest:path}", shop),
+        ]
+    )
+
+
+def _admin_routes(market: Market) -> list[Route]:
+    """/_market/: the day clock and fault knobs (GET, POST), the request log, the truth, source configs."""
 
     async def day(request: Request) -> Response:
         if request.method == "POST":
@@ -59,47 +89,27 @@ def build_app(market: Market) -> Starlette:
             offers = market.truth(slug, int(d) if d else None)
         except (KeyError, ValueError):
             return JSONResponse({"error": "unknown shop or bad day"}, 404)
-        return JSONResponse(
-            [
-                {
-                    **asdict(o),
-                    "price": str(o.price),
-                    "regular_price": None if o.regular_price is None else str(o.regular_price),
-                }
-                for o in offers
-            ]
-        )
+        return JSONResponse([_truth_json(o) for o in offers])
 
     async def shops(request: Request) -> Response:
         return JSONResponse(market.source_configs(_host_base(request)))
 
-    async def fx(request: Request) -> Response:
-        arrived = time.monotonic()
-        reply = Reply(200, eurofxref_xml(market.day).encode(), "text/xml; charset=utf-8")
-        return await _faulted(market, "fx", request, reply, arrived)
+    return [
+        Route("/_market/day", day, methods=["GET", "POST"]),
+        Route("/_market/faults", faults, methods=["GET", "POST"]),
+        Route("/_market/requests", requests),
+        Route("/_market/truth", truth),
+        Route("/_market/shops", shops),
+    ]
 
-    async def shop(request: Request) -> Response:
-        arrived = time.monotonic()  # the spacing a seller sees is between arrivals, not answers
-        slug = request.path_params["slug"]
-        try:
-            spec = market.shop(slug)
-        except KeyError:
-            return Response("unknown shop", 404)
-        rest = request.path_params.get("rest", "")
-        reply = shop_reply(market, spec, rest, request.url.query, _host_base(request))
-        return await _faulted(market, slug, request, reply, arrived)
 
-    return Starlette(
-        routes=[
-            Route("/_market/day", day, methods=["GET", "POST"]),
-            Route("/_market/faults", faults, methods=["GET", "POST"]),
-            Route("/_market/requests", requests),
-            Route("/_market/truth", truth),
-            Route("/_market/shops", shops),
-            Route("/fx/eurofxref-daily.xml", fx),
-            Route("/s/{slug}/{rest:path}", shop),
-        ]
-    )
+def _truth_json(o: TruthOffer) -> dict[str, Any]:
+    """A truth offer as JSON: prices as decimal strings, never floats."""
+    return {
+        **asdict(o),
+        "price": str(o.price),
+        "regular_price": None if o.regular_price is None else str(o.regular_price),
+    }
 
 
 async def _faulted(market: Market, shop: str, request: Request, reply: Reply, arrived: float) -> Response:

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from goodseed_dagster.normalize.text import breeder_key_expr, name_key_expr
+
 FUZZY_CUTOFF = 92.0
 _DIGITS = re.compile(r"\d+")
 
@@ -27,18 +29,8 @@ def _split_keys(df: pl.DataFrame) -> pl.DataFrame:
     ).unnest("parts")
 
 
-def resolve_strains(
-    offers: pl.DataFrame, aliases: pl.DataFrame | None = None, existing_keys: Iterable[str] = ()
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """offers: match_key, breeder, strain_name (one row per offer). Returns (mapping, strains).
-
-    mapping: match_key → strain_key; strains: strain_key, breeder, name, sex, flowering.
-    """
-    keyed = _split_keys(offers.select("match_key", "breeder", "strain_name"))
-    counts = keyed.group_by("match_key", "bkey", "nkey", "sex_key", "flower_key").agg(n=pl.len())
-    existing = set(existing_keys)
-
-    # 2. unknown sex → the single stated sex for the same breeder, name and flowering
+def _fill_unstated_sex(counts: pl.DataFrame) -> pl.DataFrame:
+    """Rule 2: an unknown sex becomes the single sex stated for the same breeder, name and flowering."""
     stated = (
         counts.filter(pl.col("sex_key") != "unknown")
         .group_by("bkey", "nkey", "flower_key")
@@ -47,7 +39,7 @@ def resolve_strains(
         .with_columns(pl.col("sex_key").list.first().alias("stated_sex"))
         .drop("sex_key")
     )
-    counts = (
+    return (
         counts.join(stated, on=["bkey", "nkey", "flower_key"], how="left")
         .with_columns(
             sex_key=pl.when(pl.col("sex_key") == "unknown")
@@ -57,7 +49,10 @@ def resolve_strains(
         .drop("stated_sex")
     )
 
-    # 3. fuzzy merge of name keys within blocks
+
+def _fuzzy_names(counts: pl.DataFrame, existing: set[str]) -> dict[tuple[str, str, str, str], str]:
+    """Rule 3: (bkey, nkey, sex, flowering) -> the name key it merges into within its block, most used
+    (and already existing) spellings first; never across different numbers."""
     canonical: dict[tuple[str, str, str, str], str] = {}
     for (bkey, sex, flower), block in counts.group_by("bkey", "sex_key", "flower_key"):
         totals = block.group_by("nkey").agg(pl.col("n").sum()).to_dicts()
@@ -73,7 +68,35 @@ def resolve_strains(
             else:
                 reps.append(nkey)
                 canonical[(str(bkey), nkey, str(sex), str(flower))] = nkey
+    return canonical
 
+
+def _apply_aliases(mapping: pl.DataFrame, keyed: pl.DataFrame, aliases: pl.DataFrame | None) -> pl.DataFrame:
+    """Rule 1: a curated alias (bkey, nkey) -> strain_key overrides every other rule."""
+    if aliases is None or not aliases.height:
+        return mapping
+    alias_map = (
+        keyed.select("match_key", "bkey", "nkey")
+        .unique()
+        .join(aliases.select("bkey", "nkey", pl.col("strain_key").alias("alias_key")), on=["bkey", "nkey"])
+    )
+    return mapping.join(alias_map.select("match_key", "alias_key"), on="match_key", how="left").select(
+        "match_key", strain_key=pl.coalesce("alias_key", "strain_key")
+    )
+
+
+def resolve_strains(
+    offers: pl.DataFrame, aliases: pl.DataFrame | None = None, existing_keys: Iterable[str] = ()
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """offers: match_key, breeder, strain_name (one row per offer). Returns (mapping, strains).
+
+    mapping: match_key → strain_key; strains: strain_key, breeder, name, sex, flowering.
+    """
+    keyed = _split_keys(offers.select("match_key", "breeder", "strain_name"))
+    counts = _fill_unstated_sex(
+        keyed.group_by("match_key", "bkey", "nkey", "sex_key", "flower_key").agg(n=pl.len())
+    )
+    canonical = _fuzzy_names(counts, set(existing_keys))
     rows = counts.select("match_key", "bkey", "nkey", "sex_key", "flower_key").to_dicts()
     mapping = pl.DataFrame(
         {
@@ -86,20 +109,7 @@ def resolve_strains(
         },
         schema={"match_key": pl.String, "strain_key": pl.String},
     )
-
-    # 1. curated aliases win
-    if aliases is not None and aliases.height:
-        alias_map = (
-            keyed.select("match_key", "bkey", "nkey")
-            .unique()
-            .join(
-                aliases.select("bkey", "nkey", pl.col("strain_key").alias("alias_key")), on=["bkey", "nkey"]
-            )
-        )
-        mapping = mapping.join(alias_map.select("match_key", "alias_key"), on="match_key", how="left").select(
-            "match_key", strain_key=pl.coalesce("alias_key", "strain_key")
-        )
-
+    mapping = _apply_aliases(mapping, keyed, aliases)
     strains = (
         keyed.join(mapping, on="match_key")
         .group_by("strain_key")
@@ -114,3 +124,10 @@ def resolve_strains(
         .sort("strain_key")
     )
     return mapping, strains
+
+
+def alias_keys(aliases: pl.DataFrame) -> pl.DataFrame:
+    """Curated aliases (breeder, name, strain_key as people wrote them) keyed like offers' match keys."""
+    return aliases.select(
+        bkey=breeder_key_expr(pl.col("breeder")), nkey=name_key_expr(pl.col("name")), strain_key="strain_key"
+    )

@@ -1,7 +1,10 @@
-"""Vectorized text rules for the names shops give breeders, strains, packs, sex and flowering.
+"""The text rules: pack size, sex, flowering, breeder and strain names from the words shops print.
 
-Every rule is a polars expression so normalization runs over whole frames without per-row Python.
-The patterns cover the forms real shops use (English, Spanish, German, Dutch, French, Italian).
+The one implementation of each rule (extraction hands on the page's words; `goodseed extract` and the
+offers stage both read them here). Every rule is a polars expression so normalization runs over whole
+frames without per-row Python. The patterns cover the forms real shops use (English, Spanish, German,
+Dutch, French, Italian). Sex and flowering are stated only when a text says one thing and not the other:
+unknown is null, never guessed.
 """
 
 from __future__ import annotations
@@ -10,16 +13,16 @@ import polars as pl
 
 _FEM = r"(?i)\b(?:fem|femini[sz]ed|feminised|feminized|feminizad[ao]s?|feminisiert[e]?|gefeminiseerde?|féminisées?|femminizzat[ie])\b"
 _REG = r"(?i)\b(?:reg|regular|regulares?|regul(?:ä|ae)re?|regulier(?:e)?|réguli(?:è|e)res?|regolari)\b"
-_AUTO = r"(?i)\b(?:auto|autos|autoflower(?:ing|s)?|auto-?flowering|autom[aá]tic[ao]s?|autofloreciente?s?|autoflorecientes)\b"
+_AUTO = r"(?i)\b(?:auto|autos|autoflower(?:ing|s)?|auto-?flowering|automatic[ -]flowering|autom[aá]tic[ao]s?|autofloreciente?s?|autoflorecientes)\b"
 _PHOTO = r"(?i)\b(?:photoperiod(?:ic)?|photo|fast version|fast flowering|f1 fast)\b"
 
 # Pack size forms: "5 Feminised Seeds", "1 Single Regular Seed", "Pack of 10", "x5", "5er Packung",
 # "Pack 5 semillas", "5 zaden", "10 graines", "5 semi", "5 pcs".
 _PACK_PATTERNS = [
     r"(?i)\bpack\s*(?:of\s*)?(\d{1,4})\b",
-    r"(?i)\b(\d{1,4})\s*(?:x\s*)?(?:single\s+)?(?:(?:fem\w*|reg\w*|auto\w*)\s+)*(?:seeds?|semillas?|samen|zaden|graines|semi|pcs|stk|st\.)\b",
+    r"(?i)\b(\d{1,4})\s*(?:x\s*)?(?:single\s+)?(?:(?:fem\w*|reg\w*|auto\w*|photo\w*)\s+)*(?:seeds?|semillas?|samen|zaden|graines|semi|pcs|stk|st\.)\b",
     r"(?i)\b(\d{1,4})er\s*(?:packung|pack)\b",
-    r"(?i)\b(\d{1,4})\s*-?\s*pack\b",
+    r"(?i)\b(\d{1,4})\s*-?\s*(?:pack|pk)\b",
     r"(?i)(?:^|\s)x\s*(\d{1,4})\b",
     r"(?i)^\s*(\d{1,4})\s*$",
 ]
@@ -58,20 +61,26 @@ _NOISE_WORDS = (
 )
 
 
-def sex_expr(text: pl.Expr) -> pl.Expr:
-    """feminized / regular as stated in the text; null when the text does not say."""
+def _either(text: pl.Expr, first: str, first_value: str, second: str, second_value: str) -> pl.Expr:
+    """first_value when the text matches `first` and not `second`, second_value for the reverse, else null."""
+    a, b = text.str.contains(first), text.str.contains(second)
     return (
-        pl.when(text.str.contains(_FEM))
-        .then(pl.lit("feminized"))
-        .when(text.str.contains(_REG))
-        .then(pl.lit("regular"))
+        pl.when(a & ~b)
+        .then(pl.lit(first_value))
+        .when(b & ~a)
+        .then(pl.lit(second_value))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
 
 
+def sex_expr(text: pl.Expr) -> pl.Expr:
+    """feminized / regular as stated in the text; null when it does not say (or says both)."""
+    return _either(text, _FEM, "feminized", _REG, "regular")
+
+
 def flowering_expr(text: pl.Expr) -> pl.Expr:
-    """autoflower / photoperiod as stated; shops mark autos, so unmarked seeds are photoperiod."""
-    return pl.when(text.str.contains(_AUTO)).then(pl.lit("autoflower")).otherwise(pl.lit("photoperiod"))
+    """autoflower / photoperiod as stated in the text; null when it does not say (or says both)."""
+    return _either(text, _AUTO, "autoflower", _PHOTO, "photoperiod")
 
 
 def pack_size_expr(text: pl.Expr) -> pl.Expr:
@@ -84,6 +93,14 @@ def pack_size_expr(text: pl.Expr) -> pl.Expr:
     found = [text.str.extract(p, 1).cast(pl.Int64, strict=False) for p in _PACK_PATTERNS]
     single = pl.when(text.str.contains(_SINGLE)).then(pl.lit(1, dtype=pl.Int64))
     return pl.coalesce([product, *found, single])
+
+
+def breeder_display_expr(raw: pl.Expr) -> pl.Expr:
+    """The breeder as people write it, minus a trailing "Seeds"; "Unknown" when the shop does not say."""
+    cleaned = raw.str.strip_chars().str.replace(r"(?i)\s+seeds?\s*$", "").str.strip_chars()
+    return (
+        pl.when(cleaned.is_null() | (cleaned.str.len_chars() == 0)).then(pl.lit("Unknown")).otherwise(cleaned)
+    )
 
 
 def breeder_key_expr(breeder: pl.Expr) -> pl.Expr:

@@ -1,37 +1,54 @@
-"""ConfigurableResources, built once from the environment in build_resources()."""
+"""ConfigurableResources, built from one Settings value in build_resources()."""
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from goodseed_dagster.assets.marts import DBT_DIR, DBT_EXECUTABLE
+from goodseed_dagster.dbt_project import DBT_DIR, DBT_EXECUTABLE
 from goodseed_dagster.resources.archive import ArchiveResource
 from goodseed_dagster.resources.http import CrawlerResource
 from goodseed_dagster.resources.postgres import Postgres
-from goodseed_dagster.settings import get_settings
+from goodseed_dagster.settings import DATABASE_URL_ENV, Settings
+
+if TYPE_CHECKING:
+    from dagster_dbt import DbtCliResource
 
 
-def build_resources() -> dict[str, Any]:
-    """The only place configuration meets Dagster: secrets stay EnvVars (the UI shows their names)."""
-    s = get_settings()
+class Resources(TypedDict):
+    """Resource keys the assets ask for, with their types."""
+
+    pg: Postgres
+    store: ArchiveResource
+    dbt: DbtCliResource
+    http: CrawlerResource
+
+
+def build_resources(settings: Settings) -> Resources:
+    """The only place configuration meets Dagster; secrets stay EnvVars, so the UI shows their names.
+
+    A set DATABASE_URL becomes dg.EnvVar("DATABASE_URL"): its value is read at launch, never copied.
+    """
+    from dagster_dbt import DbtCliResource  # imports dbt-core (~1.5 s): only when resources are built
+
     return {
         "pg": Postgres(
-            url=dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else None, home=str(s.home)
+            url=dg.EnvVar(DATABASE_URL_ENV) if settings.database_url is not None else None,
+            home=str(settings.home),
         ),
         "store": ArchiveResource(
-            root=str(s.archive_root),
-            s3_bucket=s.s3_bucket,
-            s3_prefix=s.s3_prefix,
-            s3_endpoint_url=s.s3_endpoint_url,
+            root=str(settings.archive_root),
+            s3_bucket=settings.s3_bucket,
+            s3_prefix=settings.s3_prefix,
+            s3_endpoint_url=settings.s3_endpoint_url,
         ),
         "dbt": DbtCliResource(
             project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR), dbt_executable=DBT_EXECUTABLE
         ),
         "http": CrawlerResource(
-            sources_file=str(s.sources_path), fx_url=s.fx_url, base_currency=s.base_currency
+            sources_file=str(settings.sources_path),
+            fx_url=settings.fx_url,
+            base_currency=settings.base_currency,
         ),
     }

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 
 from goodseed_dagster.scraping.document import get_document
 from goodseed_dagster.scraping.options import CrawlOptions
-from goodseed_dagster.scraping.sources import SourcesFile, load_sources
 
 
 class CrawlerResource(dg.ConfigurableResource):
@@ -17,9 +14,6 @@ class CrawlerResource(dg.ConfigurableResource):
     base_currency: str = "EUR"
     polite: bool = True
     timeout_s: float = 30.0
-
-    def sources(self) -> SourcesFile:
-        return load_sources(Path(self.sources_file))
 
     def get_fx_feed(self) -> bytes:
         return get_document(self.fx_url, name="fx", options=CrawlOptions(timeout_s=self.timeout_s))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
@@ -12,8 +12,6 @@ from urllib.parse import urljoin, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Platform = Literal["auto", "shopify", "woocommerce", "jsonld", "microdata", "selectors"]
-Sex = Literal["feminized", "regular"]
-Flowering = Literal["autoflower", "photoperiod"]
 
 
 class SourceConfig(BaseModel):
@@ -64,28 +62,29 @@ class Page:
     headers: Mapping[str, str] | None = None  # response headers where an adapter needs them (X-WP-TotalPages)
 
 
-# What a page states about one offer: the `goodseed extract` contract and the extraction scorecard.
-OFFER_FACTS = ("name", "breeder", "sex", "flowering", "pack_size", "price", "currency", "in_stock")
-
-
 @dataclass(slots=True)
 class RawOffer:
-    """One pack variant of one product, as a page states it; unknown is None, never guessed."""
+    """One pack variant of one product in the page's own words and numbers: a row of schema.LISTING
+    (without page_url; tests/test_schema.py holds the two together). Nothing is inferred from words here:
+    normalize's text rules read pack size, sex and flowering from name, variant and labels."""
 
     url: str
     name: str | None = None
     breeder: str | None = None
-    sex: Sex | None = None
-    flowering: Flowering | None = None
-    pack_size: int | None = None
+    variant: str | None = None
+    labels: str | None = None
+    pack_size: int | None = None  # only when stated as a number (schema.org eligibleQuantity)
     price: Decimal | None = None
     currency: str | None = None
     in_stock: bool | None = None
     product_id: str | None = None
-    variant: str | None = None
     regular_price: Decimal | None = None
     adapter: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)  # per-field sources (`<field>_source`) and shop ids
+
+
+STATED = tuple(f.name for f in fields(RawOffer) if f.name not in ("url", "product_id", "adapter", "extra"))
+"""The fields whose producer extraction records (schema.LISTING.stated)."""
 
 
 @dataclass(slots=True)

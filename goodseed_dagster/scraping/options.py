@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 from goodseed_dagster.scraping.netguard import Resolver
+from goodseed_dagster.scraping.ratelimit import SYSTEM_CLOCK, Clock
 
 BOT_NAME = "GoodSeedBot"
 BOT_CONTACT_URL = "https://goodseed.example/bot"
@@ -45,6 +46,7 @@ class CrawlOptions:
     user_agent: str = field(default_factory=user_agent)
     robots_agent: str = BOT_NAME  # the token matched against robots.txt User-agent lines
     resolver: Resolver | None = None  # None: the system resolver (tests inject a name map)
+    clock: Clock = SYSTEM_CLOCK  # pacing, Retry-After and backoff waits (tests inject virtual time)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1 or self.breaker_threshold < 1 or self.max_redirects < 0:

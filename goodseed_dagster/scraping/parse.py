@@ -18,9 +18,12 @@ class ParseResult:
     duplicates: int = 0
 
 
-def offer_identity(offer: RawOffer) -> tuple[str, str]:
-    """The same pack of the same product, wherever on the site it was seen."""
-    return (offer.product_id or offer.url, str(offer.pack_size) if offer.pack_size else (offer.variant or ""))
+def offer_identity(offer: RawOffer) -> tuple[str, str, str]:
+    """The same pack of the same product, wherever on the site it was seen: the same product id (or URL)
+    and the same variant label and stated pack. Packs whose labels differ but mean the same size reach
+    normalize, which quarantines them as duplicate offers rather than guessing which one is right."""
+    label = " ".join((offer.variant or "").lower().split())
+    return (offer.product_id or offer.url, label, str(offer.pack_size or ""))
 
 
 def parse_pages(
@@ -29,7 +32,7 @@ def parse_pages(
     """Extract every page; a page that cannot be parsed is an error row, never a crash of the whole seller.
     An offer seen on several pages (a listing card and its product page) is kept once, first seen wins."""
     result = ParseResult()
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for page in pages:
         result.pages += 1
         try:

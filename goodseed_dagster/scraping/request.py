@@ -16,7 +16,7 @@ import httpx
 
 from goodseed_dagster.errors import FetchError
 from goodseed_dagster.scraping.options import CrawlOptions
-from goodseed_dagster.scraping.ratelimit import TokenBucket, sleep_unless
+from goodseed_dagster.scraping.ratelimit import TokenBucket
 
 # 408/429 and every 5xx but 501/505 (which will not change on retry), as Scrapy's RETRY_HTTP_CODES.
 RETRY_STATUSES = frozenset({408, 429} | set(range(500, 600)) - {501, 505})
@@ -147,7 +147,7 @@ async def get_with_retries(
             raise FetchError(
                 seller, url, f"{reason} (gave up after {attempt} attempts)", status=status
             ) from cause
-        if not await sleep_unless(stop, wait if wait is not None else backoff_s(attempt, options)):
+        if not await options.clock.sleep(wait if wait is not None else backoff_s(attempt, options), stop):
             raise CrawlStopped(url)
     raise AssertionError("unreachable")  # the loop always returns or raises
 

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from goodseed_dagster.assets.partitions import sellers
-from goodseed_dagster.db.crawls import active_sources
+from goodseed_dagster.db.sources import active_sources
 from goodseed_dagster.jobs import crawl_sellers
 from goodseed_dagster.resources.postgres import Postgres
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import polars as pl
-from sqlalchemy import text
+from sqlalchemy import Connection, Row, text
 
-from goodseed_dagster.db.crawls import start_crawl, sync_sources
 from goodseed_dagster.db.engine import engine_for
-from goodseed_dagster.db.offers import merge_offers, replace_quarantine
-from goodseed_dagster.normalize.offers import fx_frame, normalize_offers
+from goodseed_dagster.db.offers import MergeCounts, merge_offers
+from goodseed_dagster.db.quarantine import replace_quarantine
+from goodseed_dagster.db.sources import start_crawl, sync_sources
+from goodseed_dagster.normalize.fx import fx_frame
+from goodseed_dagster.normalize.offers import normalize_offers
 from goodseed_dagster.scraping.models import SourceConfig
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -32,7 +36,7 @@ def _offers(prices: dict[str, float], stock: dict[str, bool] | None = None) -> p
     return normalize_offers(listings, fx_frame({})).offers
 
 
-def _snapshot(conn) -> tuple[list, list]:  # type: ignore[no-untyped-def]
+def _snapshot(conn: Connection) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
     offers = conn.execute(
         text("SELECT offer_key, price, in_stock, active, last_seen_at FROM core.offers ORDER BY 1")
     ).all()
@@ -51,7 +55,7 @@ def test_history_records_changes_only_and_reruns_change_nothing(fresh_pg_url: st
     day1 = _offers({"a": 10.0, "b": 20.0, "c": 30.0})
     with engine.begin() as conn:
         counts = merge_offers(conn, "shop", c1, T0, day1, complete=True)
-    assert counts == {"offers": 3, "new_offers": 3, "price_changes": 3, "deactivated": 0}
+    assert counts == MergeCounts(offers=3, new_offers=3, price_changes=3, deactivated=0)
 
     # the same crawl again: identical tables
     with engine.begin() as conn:
@@ -63,7 +67,7 @@ def test_history_records_changes_only_and_reruns_change_nothing(fresh_pg_url: st
     day2 = _offers({"a": 9.0, "b": 20.0, "c": 30.0, "d": 5.0}, stock={"b": False})
     with engine.begin() as conn:
         counts = merge_offers(conn, "shop", c2, T0 + timedelta(days=1), day2, complete=True)
-    assert counts["price_changes"] == 3 and counts["new_offers"] == 1
+    assert counts.price_changes == 3 and counts.new_offers == 1
     with engine.begin() as conn:
         _, history = _snapshot(conn)
     assert [(h.offer_key, h.crawl_id) for h in history if h.crawl_id == c2] == [
@@ -76,10 +80,10 @@ def test_history_records_changes_only_and_reruns_change_nothing(fresh_pg_url: st
     with engine.begin() as conn:
         seen = day2.filter(pl.col("url").is_in(["a", "b"]))
         counts = merge_offers(conn, "shop", c3, T0 + timedelta(days=2), seen, complete=False)
-        assert counts["deactivated"] == 0 and counts["price_changes"] == 0
+        assert counts.deactivated == 0 and counts.price_changes == 0
         counts = merge_offers(conn, "shop", c3, T0 + timedelta(days=2), seen, complete=True)
-        assert counts["deactivated"] == 2
-        active = (
+        assert counts.deactivated == 2
+        active: Sequence[str] = (
             conn.execute(text("SELECT offer_key FROM core.offers WHERE active ORDER BY 1")).scalars().all()
         )
     assert active == ["a#5", "b#5"]

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from goodseed_dagster.extraction import read_page
 from goodseed_dagster.market import Market, MarketServer, serve
-from goodseed_dagster.scraping.extract import extract
 from goodseed_dagster.scraping.models import Page
 
 NEW = {"maplebuds": ("wooform", "USD"), "northvault": ("grouped", "GBP")}
@@ -41,7 +41,7 @@ def test_product_pages_use_the_platform_adapters(server: MarketServer, slug: str
             r = client.get(url)
             body = r.text
             assert "frequently-bought-together" in body or "reviewWidget" in body  # the traps are there
-            offers = extract(
+            offers = read_page(
                 Page(url, r.content, r.headers["content-type"]), currency=server.market.shop(slug).currency
             )
             want = {

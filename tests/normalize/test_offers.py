@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import polars as pl
-import pytest
 
 from goodseed_dagster.normalize.catalogue import resolve_strains
-from goodseed_dagster.normalize.offers import fx_frame, normalize_offers
+from goodseed_dagster.normalize.facts import stated_facts
+from goodseed_dagster.normalize.fx import fx_frame
+from goodseed_dagster.normalize.offers import normalize_offers
+from goodseed_dagster.schema import OFFER, PRICE
 
-FX = fx_frame({"GBP": 0.8, "USD": 1.25})
+FX = fx_frame({"GBP": Decimal("0.8"), "USD": Decimal("1.25")})
 
 
 def _listings(**cols: list[object]) -> pl.DataFrame:
@@ -18,7 +22,7 @@ def _listings(**cols: list[object]) -> pl.DataFrame:
         "name": ["Gelato Feminised Seeds"] * n,
         "breeder": ["Blackskull Seeds"] * n,
         "variant": ["5 Seeds"] * n,
-        "price": [10.0] * n,
+        "price": [Decimal(10)] * n,
         "currency": ["GBP"] * n,
     }
     return pl.DataFrame({**base, **cols})
@@ -26,28 +30,70 @@ def _listings(**cols: list[object]) -> pl.DataFrame:
 
 def test_prices_convert_to_the_base_currency_and_per_seed() -> None:
     out = normalize_offers(
-        _listings(price=[8.0, 12.5], currency=["GBP", "USD"], variant=["5 Seeds", "Pack of 10"]), FX, "EUR"
+        _listings(
+            price=[Decimal(8), Decimal("12.5")], currency=["GBP", "USD"], variant=["5 Seeds", "Pack of 10"]
+        ),
+        FX,
+        "EUR",
     )
     assert out.quarantine.is_empty()
     rows = out.offers.sort("pack_size").to_dicts()
-    assert [r["price_base"] for r in rows] == [pytest.approx(10.0), pytest.approx(10.0)]
-    assert [r["price_per_seed_base"] for r in rows] == [pytest.approx(2.0), pytest.approx(1.0)]
+    assert [r["price_base"] for r in rows] == [Decimal(10), Decimal(10)]
+    assert [r["price_per_seed_base"] for r in rows] == [Decimal(2), Decimal(1)]
     assert {r["base_currency"] for r in rows} == {"EUR"}
     assert (
         rows[0]["strain_name"] == "Gelato"
         and rows[0]["breeder"] == "Blackskull"
         and rows[0]["sex"] == "feminized"
+        and rows[0]["flowering"] == "photoperiod"  # not stated: shops mark autos, so photoperiod
     )
 
 
+def test_prices_stay_decimal_in_the_offer_schema() -> None:
+    """No float where a price is stored or compared: 1/3 of a price keeps four exact decimals."""
+    out = normalize_offers(_listings(price=[Decimal("10.00")], variant=["3 Seeds"]), FX, "USD")
+    assert out.offers.schema == pl.Schema(OFFER.schema)
+    assert {
+        out.offers.schema[c] for c in ("price", "regular_price", "price_base", "price_per_seed_base")
+    } == {PRICE}
+    row = out.offers.row(0, named=True)
+    assert (row["price_base"], row["price_per_seed_base"]) == (Decimal("15.6250"), Decimal("5.2083"))
+
+
+def test_each_fact_is_read_from_the_first_text_that_states_it() -> None:
+    listings = pl.DataFrame(
+        {
+            "page_url": ["p1", "p1", "p1", "p2", "p3", "p4"],
+            "url": ["a", "a", "a", "b", "c", "d"],
+            "name": ["Gelato 5 Seeds", "Gelato 5 Seeds", "Gelato Fem", "Skunk 3 Seeds", "Skunk", "Haze"],
+            "variant": ["Small", "Large", "Regular", None, None, "Feminized 10 Seeds"],
+            "labels": [None, None, None, "Regular | Autoflowering", "Feminised", "Regular | Photoperiod"],
+            "pack_size": [None, None, 7, None, None, None],
+        }
+    )
+    facts = stated_facts(listings, provenance=True)
+    assert facts["pack_size"].to_list() == [None, None, 7, 3, None, 10]  # a name names every pack
+    assert facts["pack_size_from"].to_list() == [None, None, "pack_size", "name", None, "variant"]
+    assert facts["sex"].to_list() == [
+        None,
+        None,
+        None,
+        "regular",
+        "feminized",
+        "feminized",
+    ]  # "Fem" + "Regular"
+    assert facts["sex_from"].to_list() == [None, None, None, "labels", "labels", "variant"]
+    assert facts["flowering"].to_list() == [None, None, None, "autoflower", None, "photoperiod"]
+
+
 def test_base_currency_other_than_eur() -> None:
-    out = normalize_offers(_listings(price=[8.0], currency=["GBP"]), FX, "USD")
-    assert out.offers["price_base"][0] == pytest.approx(12.5)
+    out = normalize_offers(_listings(price=[Decimal(8)], currency=["GBP"]), FX, "USD")
+    assert out.offers["price_base"][0] == Decimal("12.5")
 
 
 def test_every_bad_row_is_quarantined_with_its_reason() -> None:
     listings = _listings(
-        price=[None, -1.0, 10.0, 10.0, 10.0, 10.0],
+        price=[None, Decimal(-1), Decimal(10), Decimal(10), Decimal(10), Decimal(10)],
         variant=["5 Seeds", "5 Seeds", "a bag", "5 Seeds", "5 Seeds", "5 Seeds"],
         currency=["GBP", "GBP", "GBP", None, "JPY", "GBP"],
         name=["Gelato Feminised Seeds"] * 5 + [None],
@@ -66,7 +112,9 @@ def test_every_bad_row_is_quarantined_with_its_reason() -> None:
 
 
 def test_duplicate_offers_are_quarantined_not_merged() -> None:
-    listings = _listings(url=["https://shop.example/p", "https://shop.example/p"], price=[10.0, 11.0])
+    listings = _listings(
+        url=["https://shop.example/p", "https://shop.example/p"], price=[Decimal(10), Decimal(11)]
+    )
     out = normalize_offers(listings, FX)
     assert out.offers.is_empty()
     assert out.quarantine["reason"].to_list() == ["duplicate offer (same product and pack)"] * 2
@@ -91,7 +139,7 @@ def test_catalogue_merges_spellings_and_unstated_sex_but_not_numbers() -> None:
                 "BARNEYS FARM",
             ],
             "variant": ["5 Seeds"] * 5,
-            "price": [10.0] * 5,
+            "price": [Decimal(10)] * 5,
             "currency": ["EUR"] * 5,
         }
     )

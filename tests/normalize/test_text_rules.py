@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -27,7 +28,7 @@ SEED_PACK = re.compile(
 )
 
 
-def _eval(expr: pl.Expr, values: list[str | None]) -> list[object]:
+def _eval(expr: pl.Expr, values: Sequence[str | None]) -> list[object]:
     return pl.DataFrame({"t": values}, schema={"t": pl.String}).select(expr.alias("out"))["out"].to_list()
 
 
@@ -57,22 +58,65 @@ def test_every_seed_pack_label_in_the_real_catalogue_parses() -> None:
 @pytest.mark.parametrize(
     ("text", "pack", "sex", "flowering"),
     [
-        ("5 Feminised Seeds", 5, "feminized", "photoperiod"),
-        ("1 Single Regular Seed", 1, "regular", "photoperiod"),
-        ("Pack 5 semillas feminizadas", 5, "feminized", "photoperiod"),
-        ("5er Packung", 5, None, "photoperiod"),
-        ("5 zaden", 5, None, "photoperiod"),
+        ("5 Feminised Seeds", 5, "feminized", None),
+        ("1 Single Regular Seed", 1, "regular", None),
+        ("Pack 5 semillas feminizadas", 5, "feminized", None),
+        ("5er Packung", 5, None, None),
+        ("5 zaden", 5, None, None),
         ("Gelato Auto Fem x3", 3, "feminized", "autoflower"),
         ("Northern Lights Autoflowering - Pack of 10", 10, None, "autoflower"),
         ("Critical Fast Version 3 Seeds", 3, None, "photoperiod"),
-        ("Afghan Kush Reguläre Hanfsamen", None, "regular", "photoperiod"),
-        ("Amnesia Haze Feminisierte Hanfsamen 10 Stk", 10, "feminized", "photoperiod"),
+        ("Afghan Kush Reguläre Hanfsamen", None, "regular", None),
+        ("Amnesia Haze Feminisierte Hanfsamen 10 Stk", 10, "feminized", None),
+        ("Big Bud Auto 5 Photoperiod Seeds", 5, None, None),  # says both: not stated
+        ("Gorilla Glue #4 Fem 10 Seeds", 10, "feminized", None),
+        ("Skunk Reg 10-pack", 10, "regular", None),
+        ("Skunk Reg 3pk", 3, "regular", None),
     ],
 )
-def test_real_label_forms(text: str, pack: int | None, sex: str | None, flowering: str) -> None:
+def test_real_label_forms(text: str, pack: int | None, sex: str | None, flowering: str | None) -> None:
+    """Each rule states what the text says and nothing else: unknown is null (offers then default
+    flowering to photoperiod, see tests/normalize/test_offers.py)."""
     assert _eval(pack_size_expr(pl.col("t")), [text]) == [pack]
     assert _eval(sex_expr(pl.col("t")), [text]) == [sex]
     assert _eval(flowering_expr(pl.col("t")), [text]) == [flowering]
+
+
+@pytest.mark.parametrize(
+    ("label", "n"),
+    [
+        ("5 Feminised Seeds", 5),
+        ("1 Single Regular Seed", 1),
+        ("Pack of 10", 10),
+        ("Single Seed", 1),
+        ("3 seeds", 3),
+        ("Gelato Auto Fem 5 Seeds", 5),
+        ("Gorilla Glue #4 Fem 10 Seeds", 10),
+        ("x25", 25),
+        ("10-pack", 10),
+        ("8 X 1 Single Feminised Seed", 8),
+        ("7 X 10 Regular Seeds", 70),
+        ("Gelato", None),
+        ("Cindy 99 Feminized Cannabis Seeds", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_pack_size(label: str | None, n: int | None) -> None:
+    assert _eval(pack_size_expr(pl.col("t")), [label]) == [n]
+
+
+def test_words_never_guess() -> None:
+    sex = ["Gelato Feminised Seeds", "Skunk Reg", "Gelato", "Fem and Regular mix", None]
+    assert _eval(sex_expr(pl.col("t")), sex) == ["feminized", "regular", None, None, None]
+    flowering = ["Big Bud Autoflowering", "Auto Fem", "Photoperiod", "Automatic Gelato", "Auto or Photo"]
+    assert _eval(flowering_expr(pl.col("t")), flowering) == [
+        "autoflower",
+        "autoflower",
+        "photoperiod",
+        None,
+        None,
+    ]
 
 
 def test_breeder_spellings_share_one_key() -> None:

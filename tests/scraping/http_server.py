@@ -22,7 +22,7 @@ import httpx
 
 @dataclass(frozen=True)
 class Hit:
-    """One request as the server saw it; `t` is time.monotonic() when its request line arrived."""
+    """One request as the server saw it; `t` is the site's clock when its request line arrived."""
 
     path: str
     t: float
@@ -74,8 +74,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
-        hit = Hit(self.path, time.monotonic(), {k.lower(): v for k, v in self.headers.items()})
         site = self.server.site
+        hit = Hit(self.path, site.clock(), {k.lower(): v for k, v in self.headers.items()})
         with site.lock:
             site.hits.append(hit)
             handler = site.routes.get(self.path.split("?")[0])
@@ -113,9 +113,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class Site:
-    """Routes (exact path -> handler) and every request received, in arrival order."""
+    """Routes (exact path -> handler) and every request received, in arrival order.
 
-    def __init__(self) -> None:
+    `clock` stamps each hit: time.monotonic, or a test's virtual clock when the crawler runs on it.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.routes: dict[str, Handler] = {}
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
@@ -135,17 +139,11 @@ class Site:
         with self.lock:
             return [h.path for h in self.hits]
 
-    def gaps(self) -> list[float]:
-        """Seconds between consecutive request arrivals."""
-        with self.lock:
-            times = [h.t for h in self.hits]
-        return [b - a for a, b in itertools.pairwise(times)]
-
 
 @contextmanager
-def serve() -> Iterator[Site]:
+def serve(clock: Callable[[], float] = time.monotonic) -> Iterator[Site]:
     """Run a Site on 127.0.0.1, a free port, until the block ends."""
-    site = Site()
+    site = Site(clock)
     server = _Server(("127.0.0.1", 0), _RequestHandler)
     server.site = site
     site.port = server.server_address[1]

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from goodseed_dagster.errors import ExtractError
+from goodseed_dagster.extraction import read_page
 from goodseed_dagster.scraping.extract import detect_platform, extract, links
-from goodseed_dagster.scraping.extract.common import flowering_of, in_stock, pack_size, sex_of, text_price
+from goodseed_dagster.scraping.extract.common import in_stock, text_price
 from goodseed_dagster.scraping.models import Page
 
 URL = "https://shop.example/p/gelato"
@@ -21,32 +22,8 @@ def ld_page(data: Any, extra: str = "") -> Page:
     return Page(URL, body.encode(), "text/html")
 
 
-@pytest.mark.parametrize(
-    ("label", "n"),
-    [
-        ("5 Feminised Seeds", 5),
-        ("1 Single Regular Seed", 1),
-        ("Pack of 10", 10),
-        ("Single Seed", 1),
-        ("3 seeds", 3),
-        ("Gelato Auto Fem 5 Seeds", 5),
-        ("Gorilla Glue #4 Fem 10 Seeds", 10),
-        ("x25", 25),
-        ("10-pack", 10),
-        ("Gelato", None),
-        ("Cindy 99 Feminized Cannabis Seeds", None),
-        ("", None),
-    ],
-)
-def test_pack_size(label: str, n: int | None) -> None:
-    assert pack_size(label) == n
-
-
-def test_words_never_guess() -> None:
-    assert sex_of("Gelato Feminised Seeds") == "feminized" and sex_of("Skunk Reg") == "regular"
-    assert sex_of("Gelato") is None and sex_of("Fem and Regular mix") is None
-    assert flowering_of("Big Bud Autoflowering") == "autoflower" and flowering_of("Auto Fem") == "autoflower"
-    assert flowering_of("Photoperiod") == "photoperiod" and flowering_of("Automatic Gelato") is None
+def test_stock_and_printed_prices() -> None:
+    """(Pack, sex and flowering words are normalize's rules: tests/normalize/test_text_rules.py.)"""
     assert in_stock("https://schema.org/InStock") and in_stock("InStock") and in_stock("Sold out") is False
     assert in_stock("http://schema.org/OutOfStock") is False and in_stock("maybe") is None
     assert text_price("18,72 €") == (Decimal("18.72"), "EUR")
@@ -89,7 +66,7 @@ def test_jsonld_graph_aggregate_offer_and_strings() -> None:
             },
         ],
     }
-    a, b = extract(ld_page(data))
+    a, b = read_page(ld_page(data))
     assert (a.url, a.pack_size, a.price, a.regular_price, a.currency, a.in_stock) == (
         URL,
         3,
@@ -120,13 +97,13 @@ def test_aggregate_offer_without_packs_is_not_split() -> None:
             "priceCurrency": "EUR",
         },
     }
-    assert extract(ld_page(data)) == []
+    assert read_page(ld_page(data)) == []
     single = {
         "@type": "Product",
         "name": "Gelato 5 Seeds",
         "offers": {"@type": "AggregateOffer", "lowPrice": "10", "highPrice": "10", "priceCurrency": "EUR"},
     }
-    (o,) = extract(ld_page(single))
+    (o,) = read_page(ld_page(single))
     assert (o.pack_size, o.price, o.sex) == (5, Decimal("10"), None)
 
 
@@ -141,19 +118,19 @@ def test_product_group_and_canonical_fallback() -> None:
         ],
     }
     page = ld_page(data, '<link href="/p/skunk" rel="canonical">')
-    (o,) = extract(page)
+    (o,) = read_page(page)
     assert (o.url, o.pack_size, o.breeder, o.sex) == ("https://shop.example/p/skunk", 10, "Sensi", "regular")
 
 
 def test_currency_fallback_and_opengraph() -> None:
     data = {"@type": "Product", "name": "X", "offers": [{"name": "3 Seeds", "price": "9.99"}]}
-    assert extract(ld_page(data), currency="CAD")[0].currency == "CAD"
+    assert read_page(ld_page(data), currency="CAD")[0].currency == "CAD"
     og = (
         '<html><head><meta property="og:title" content="Gelato 5 Seeds">'
         '<meta property="product:price:amount" content="25.00">'
         '<meta property="product:price:currency" content="EUR"></head></html>'
     )
-    (o,) = extract(Page(URL, og.encode()))
+    (o,) = read_page(Page(URL, og.encode()))
     assert (o.adapter, o.price, o.currency, o.pack_size) == ("opengraph", Decimal("25.00"), "EUR", 5)
 
 
@@ -169,7 +146,7 @@ def test_selectors_with_xpath() -> None:
         "price": "b::text",
         "stock": "./i",
     }
-    (o,) = extract(Page(URL, html.encode()), platform="selectors", selectors=sel, currency="EUR")
+    (o,) = read_page(Page(URL, html.encode()), platform="selectors", selectors=sel, currency="EUR")
     assert (o.name, o.pack_size, o.price, o.currency, o.in_stock, o.flowering) == (
         "Lemon Haze Auto",
         3,
@@ -201,7 +178,7 @@ def test_shopify_json_shapes() -> None:
         ]
     }
     page = Page("https://s.example/products.json?page=2", json.dumps(data).encode(), "application/json")
-    (o,) = extract(page, currency="USD")
+    (o,) = read_page(page, currency="USD")
     assert (o.url, o.pack_size, o.regular_price, o.sex, o.flowering, o.currency) == (
         "https://s.example/products/gelato",
         None,
@@ -234,7 +211,7 @@ def test_woo_store_api_minor_units_and_pa_breeder() -> None:
         ],
     }
     page = Page("https://w.example/wp-json/wc/store/v1/products?page=1", json.dumps([item]).encode())
-    (o,) = extract(page)
+    (o,) = read_page(page)
     assert (o.price, o.regular_price, o.currency, o.breeder, o.pack_size, o.product_id) == (
         Decimal("19.99"),
         Decimal("24.99"),
@@ -253,3 +230,28 @@ def test_unparseable_and_empty_pages() -> None:
     assert links(
         Page(URL, b'<a href="https://evil.example/x">x</a><a href="/cart">c</a><a href="/p/2">n</a>')
     ) == ["https://shop.example/p/2"]
+
+
+def test_extraction_hands_on_the_pages_words_and_reads_none() -> None:
+    """Pack, sex and flowering words stay words (variant, labels) for normalize's rules; only a pack the page
+    states as a number (eligibleQuantity) is a pack size here."""
+    data = {
+        "@type": "Product",
+        "name": "Gelato Auto Fem",
+        "offers": [
+            {"name": "5 Seeds", "price": "30", "priceCurrency": "USD"},
+            {"eligibleQuantity": {"value": 10}, "price": "55", "priceCurrency": "USD"},
+        ],
+    }
+    a, b = extract(ld_page(data))
+    assert (a.name, a.variant, a.pack_size, b.variant, b.pack_size) == (
+        "Gelato Auto Fem",
+        "5 Seeds",
+        None,
+        None,
+        10,
+    )
+    tags = {"products": [{"handle": "g", "title": "Gelato", "tags": "Feminised, Autoflower", "variants": [
+        {"title": "3 Seeds", "price": "9.00"}]}]}  # fmt: skip
+    (o,) = extract(Page("https://s.example/products.json", json.dumps(tags).encode(), "application/json"))
+    assert (o.variant, o.labels, o.pack_size) == ("3 Seeds", "Feminised | Autoflower", None)

@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from goodseed_dagster.errors import ExtractError
+from goodseed_dagster.extraction import read_page, run_extract
 from goodseed_dagster.scraping.extract import ShellPageError, extract
 from goodseed_dagster.scraping.extract.dom import Doc
 from goodseed_dagster.scraping.extract.magento import magento_configurable, magento_grouped
 from goodseed_dagster.scraping.extract.scripts import script_data, shopify_script
 from goodseed_dagster.scraping.extract.visible_text import visible_price
 from goodseed_dagster.scraping.extract.woo_forms import woo_simple, woo_table, woo_variations
-from goodseed_dagster.scraping.extract_cli import run_extract
 from goodseed_dagster.scraping.models import Page
 
 URL = "https://shop.example/products/gelato-fem"
@@ -86,8 +86,8 @@ def test_robots_sitemaps_json_and_listings_never_look_like_shells(
 def test_script_product_counts_only_when_tied_to_the_page() -> None:
     template = '<script>var widget = {product: {name: "Sample Product 5 Seeds", price: "9.99", url: "/sample"}};</script>'
     tied = '<script>var meta = {product: {name: "Gelato Fem", price: "24.50", handle: "gelato-fem", pack: "5 Seeds"}};</script>'
-    assert extract(page(f"<html><body><h1>Gelato Fem</h1>{template}</body></html>")) == []
-    (o,) = extract(page(f"<html><body><h1>Gelato Fem</h1>{template}{tied}</body></html>"), currency="EUR")
+    assert read_page(page(f"<html><body><h1>Gelato Fem</h1>{template}</body></html>")) == []
+    (o,) = read_page(page(f"<html><body><h1>Gelato Fem</h1>{template}{tied}</body></html>"), currency="EUR")
     assert (o.adapter, o.price, o.pack_size, o.currency, o.extra["tie"]) == (
         "script_data",
         Decimal("24.50"),
@@ -107,7 +107,7 @@ def test_schema_string_in_a_script_bundle_is_not_evidence() -> None:
         }
     )
     body = f"<html><body><h1>Gelato Fem</h1><p>Text</p><script>w.tpl = JSON.parse('{schema}');</script></body></html>"
-    assert extract(page(body)) == []
+    assert read_page(page(body)) == []
 
 
 def test_shopify_product_json_in_cents_with_compare_at() -> None:
@@ -119,7 +119,7 @@ def test_shopify_product_json_in_cents_with_compare_at() -> None:
         ],
     }  # fmt: skip
     body = f'<html><body><script type="application/json" id="ProductJson-main">{json.dumps(product)}</script></body></html>'
-    a, b = extract(page(body), currency="GBP")
+    a, b = read_page(page(body), currency="GBP")
     assert (a.adapter, a.price, a.regular_price, a.pack_size, a.in_stock, a.breeder) == (
         "shopify_script",
         Decimal("24.00"),
@@ -130,7 +130,7 @@ def test_shopify_product_json_in_cents_with_compare_at() -> None:
     )
     assert (b.price, b.in_stock, b.currency) == (Decimal("36.00"), False, "GBP")
     other = body.replace('"gelato-fem"', '"other-strain"').replace("Gelato Fem", "Other")
-    assert extract(page(other)) == []  # another product's JSON (quick view) is not this page's
+    assert read_page(page(other)) == []  # another product's JSON (quick view) is not this page's
 
 
 def test_magento_configurable_json_config() -> None:
@@ -141,7 +141,7 @@ def test_magento_configurable_json_config() -> None:
         "optionPrices": {"101": {"finalPrice": {"amount": 40}, "oldPrice": {"amount": 50}}, "102": {"finalPrice": {"amount": 70}, "oldPrice": {"amount": 70}}},
     }}}}  # fmt: skip
     body = f'<html><body><h1 class="page-title"><span class="base">Gelato Auto Fem</span></h1><script type="text/x-magento-init">{json.dumps(config)}</script></body></html>'
-    a, b = extract(page(body), currency="EUR")
+    a, b = read_page(page(body), currency="EUR")
     assert (a.adapter, a.pack_size, a.price, a.regular_price, a.name, a.flowering) == (
         "magento_configurable",
         5,
@@ -162,7 +162,7 @@ def test_visible_text_reads_the_price_beside_the_title_and_skips_the_traps() -> 
       <p class="stock">In stock</p><button class="action tocart">Add to Cart</button></div>
       <section class="frequently-bought-together"><span class="price">$59.00</span></section>
       <aside class="related"><span class="price">$12.00</span></aside></body></html>"""
-    (o,) = extract(page(body), currency="USD")
+    (o,) = read_page(page(body), currency="USD")
     assert (o.adapter, o.price, o.regular_price, o.pack_size, o.in_stock, o.sex) == (
         "visible_text",
         Decimal("32.00"),
@@ -175,9 +175,9 @@ def test_visible_text_reads_the_price_beside_the_title_and_skips_the_traps() -> 
         '<span class="old-price"><span class="price">$40.00</span></span>',
         '<span class="price">$99.00</span>',
     )
-    assert extract(page(ranged)) == []  # two current prices: a range, no guess
+    assert read_page(page(ranged)) == []  # two current prices: a range, no guess
     no_cart = body.replace("Add to Cart", "Notify me").replace("tocart", "notify")
-    assert extract(page(no_cart)) == []  # not a product page
+    assert read_page(page(no_cart)) == []  # not a product page
 
 
 def test_woo_variations_skip_hidden_and_keep_sale_prices() -> None:
@@ -197,7 +197,7 @@ def test_woo_variations_skip_hidden_and_keep_sale_prices() -> None:
         f'<form class="variations_form cart" data-product_id="9" data-product_variations="{html.escape(json.dumps(variations))}">'
         '<select name="attribute_pa_pack"><option>5 Seeds</option><option>10 Seeds</option><option>100 Seeds</option></select></form></body></html>'
     )
-    a, b = extract(page(body), currency="USD")
+    a, b = read_page(page(body), currency="USD")
     assert (a.pack_size, a.price, a.regular_price, a.in_stock, a.currency, a.name, a.breeder) == (
         5,
         Decimal(30),
@@ -221,7 +221,7 @@ def test_woo_simple_product_with_the_pack_in_the_title() -> None:
       <ins><span class="woocommerce-Price-amount amount">£24.00</span></ins></p><p class="stock in-stock">12 in stock</p>
       <form class="cart"><input name="quantity" type="number"><button name="add-to-cart" value="77" class="single_add_to_cart_button">Add to basket</button></form>
       </div></div><section class="related products"><span class="price"><span class="woocommerce-Price-amount amount">£9.00</span></span></section></body></html>"""
-    (o,) = extract(page(body))
+    (o,) = read_page(page(body))
     assert (o.adapter, o.pack_size, o.price, o.regular_price, o.currency, o.in_stock, o.flowering) == (
         "woo_simple",
         3,

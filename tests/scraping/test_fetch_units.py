@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import itertools
 import random
-import time
 from datetime import UTC, datetime
 
 import pytest
+from fake_clock import FakeClock
 
 from goodseed_dagster.scraping.netguard import address_refusal, host_refusal, is_forbidden_ip
 from goodseed_dagster.scraping.options import CrawlOptions, user_agent
@@ -50,6 +49,12 @@ def test_backoff_is_full_jitter_and_capped() -> None:
     assert all(0 <= backoff_s(1, options, rng) <= 0.5 for _ in range(200))
     assert all(0 <= backoff_s(10, options, rng) <= 4.0 for _ in range(200))
     assert max(backoff_s(10, options, rng) for _ in range(200)) > 2.0  # jitter spans the range
+    # uniform(0, min(cap, base * 2**(attempt-1))): the same seed gives the same waits
+    expected = random.Random(3)
+    replay = random.Random(3)
+    for attempt in (1, 2, 3, 4, 5, 6):
+        ceiling = min(4.0, 0.5 * 2 ** (attempt - 1))
+        assert backoff_s(attempt, options, replay) == expected.uniform(0.0, ceiling)
 
 
 def test_retry_statuses() -> None:
@@ -121,32 +126,60 @@ def test_robots_outcomes_follow_rfc_9309() -> None:
 
 
 def test_token_bucket_spaces_concurrent_callers() -> None:
-    bucket = TokenBucket.per_minute(600.0)  # 0.1 s
+    clock = FakeClock()
+    bucket = TokenBucket.per_minute(600.0, clock=clock)  # 0.1 s
 
     async def burst() -> list[float]:
         stamps: list[float] = []
 
         async def one() -> None:
-            await bucket.acquire()
-            stamps.append(time.monotonic())
+            assert await bucket.acquire()
+            stamps.append(clock.now())
 
         await asyncio.gather(*(one() for _ in range(5)))
         return sorted(stamps)
 
-    stamps = asyncio.run(burst())
-    assert all(b - a >= 0.1 - 0.005 for a, b in itertools.pairwise(stamps))
+    assert asyncio.run(burst()) == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+    assert clock.slept == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])  # one reservation each, no token shared
 
 
-def test_token_bucket_slow_to_and_defer() -> None:
-    bucket = TokenBucket(0.1)
+def test_token_bucket_waits_only_when_callers_come_too_fast() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(1.0, clock=clock)
     assert bucket.reserve() == 0.0
-    bucket.slow_to(0.5)
-    assert bucket.reserve() == pytest.approx(0.5, abs=0.01)  # the promised slot moved too
+    clock.t = 5.0  # idle for a while: no debt, no saved-up tokens beyond the burst
+    assert bucket.reserve() == 0.0
+    assert bucket.reserve() == 1.0
+    burst = TokenBucket(1.0, burst=3, clock=clock)
+    assert [burst.reserve() for _ in range(4)] == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_token_bucket_crawl_delay_only_slows_down_and_retry_after_holds_everyone() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(0.1, clock=clock)
+    assert bucket.reserve() == 0.0  # robots.txt
+    bucket.slow_to(0.5)  # its Crawl-delay
+    assert bucket.reserve() == pytest.approx(0.5)  # the slot promised after robots.txt moved too
     bucket.slow_to(0.2)  # never faster
     assert bucket.interval_s == 0.5
-    bucket.defer(3.0)
-    assert bucket.reserve() == pytest.approx(3.0, abs=0.01)
-    assert TokenBucket(1.0, burst=3).reserve() == 0.0
+    clock.t = 10.0
+    bucket.defer(3.0)  # a Retry-After: 3 from one worker
+    assert bucket.reserve() == pytest.approx(3.0)
+    assert bucket.reserve() == pytest.approx(3.5)
+
+
+def test_a_stopped_crawl_stops_waiting_for_a_token() -> None:
+    bucket = TokenBucket(60.0)  # the real clock: a stop must cut a long wait short
+
+    async def stopped_while_waiting() -> bool:
+        stop = asyncio.Event()
+        assert await bucket.acquire(stop)  # the first token is free
+        waiting = asyncio.create_task(bucket.acquire(stop))
+        await asyncio.sleep(0)
+        stop.set()
+        return await asyncio.wait_for(waiting, timeout=30)
+
+    assert asyncio.run(stopped_while_waiting()) is False
 
 
 def test_user_agent_names_the_bot_and_contact() -> None:

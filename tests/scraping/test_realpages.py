@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from goodseed_dagster.extraction import run_extract
 from goodseed_dagster.scraping.extract import extract, links
-from goodseed_dagster.scraping.extract_cli import run_extract
 from goodseed_dagster.scraping.models import Page
 
 HERE = Path(__file__).parent.parent / "fixtures" / "realpages"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Literal
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import AfterValidator
 
 from goodseed_dagster.api.deps import ConnDep
 from goodseed_dagster.api.schemas import BestOffer, Strain, StrainPage
@@ -14,19 +17,40 @@ from goodseed_dagster.db import queries
 
 router = APIRouter(prefix="/v1/strains", tags=["strains"])
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# what _encode writes: a seller count Postgres' integer holds, then a strain key
+_CURSOR = re.compile(r"(0|[1-9]\d{0,8})\|([^\x00-\x1f\x7f-\x9f]{1,400})")
+
+
+def _printable(value: str | None) -> str | None:
+    """Control characters (a NUL above all: Postgres text cannot hold one) are a client error."""
+    if value is not None and _CONTROLS.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
 
 def _encode(n: int, key: str) -> str:
     return base64.urlsafe_b64encode(f"{n}|{key}".encode()).decode()
 
 
 def _decode(cursor: str) -> tuple[int, str]:
+    """The (seller count, strain key) a cursor holds; 400 for anything _encode would not have written."""
     try:
-        n, key = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return int(n), key
-    except (ValueError, binascii.Error, UnicodeDecodeError) as e:
-        raise HTTPException(
-            status_code=400, detail="invalid cursor: pass next_cursor from a previous page"
-        ) from e
+        found = _CURSOR.fullmatch(base64.urlsafe_b64decode(cursor.encode("ascii")).decode())
+    except (ValueError, binascii.Error) as e:  # UnicodeError is a ValueError
+        raise HTTPException(status_code=400, detail=f"invalid cursor: {_HINT}") from e
+    if found is None:
+        raise HTTPException(status_code=400, detail=f"invalid cursor: {_HINT}")
+    return int(found[1]), found[2]
+
+
+_HINT = "pass next_cursor from a previous page"
+
+
+def _strain(row: Mapping[str, Any]) -> Strain:
+    """A query row: best_* columns are the best offer, the rest the strain."""
+    best = {k.removeprefix("best_"): v for k, v in row.items() if k.startswith("best_")}
+    return Strain(**{k: v for k, v in row.items() if not k.startswith("best_")}, best_offer=BestOffer(**best))
 
 
 @router.get("", response_model=StrainPage)
@@ -36,36 +60,22 @@ def list_strains(
     cursor: Annotated[
         str | None, Query(max_length=512, description="next_cursor of the previous page.")
     ] = None,
-    q: Annotated[str | None, Query(min_length=2, max_length=100, description="Name contains.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=2, max_length=100, description="Name contains (literally: % and _ are not wildcards)."
+        ),
+        AfterValidator(_printable),
+    ] = None,
     sex: Literal["feminized", "regular"] | None = None,
     flowering: Literal["autoflower", "photoperiod"] | None = None,
 ) -> StrainPage:
     rows = queries.strains(
         conn, q=q, sex=sex, flowering=flowering, limit=limit + 1, after=_decode(cursor) if cursor else None
     )
-    items = [
-        Strain(
-            id=r["strain_key"],
-            name=r["name"],
-            breeder=r["breeder"],
-            sex=r["sex"],
-            flowering=r["flowering"],
-            sellers=r["sellers"],
-            offer_count=r["n_offers"],
-            best_offer=BestOffer(
-                seller=r["best_seller"],
-                pack_size=r["best_pack_size"],
-                price=r["best_price"],
-                currency=r["best_currency"],
-                price_per_seed=r["best_price_per_seed"],
-                base_currency=r["base_currency"],
-                url=r["best_url"],
-            ),
-        )
-        for r in rows[:limit]
-    ]
+    items = [_strain(r) for r in rows[:limit]]
     more = len(rows) > limit
     return StrainPage(
         items=items,
-        next_cursor=_encode(rows[limit - 1]["n_sellers"], rows[limit - 1]["strain_key"]) if more else None,
+        next_cursor=_encode(rows[limit - 1]["n_sellers"], rows[limit - 1]["id"]) if more else None,
     )

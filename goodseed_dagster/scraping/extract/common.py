@@ -1,4 +1,7 @@
-"""Helpers every adapter shares: prices, pack sizes, sex/flowering words, stock, canonical URLs."""
+"""Helpers every adapter shares: prices, stated quantities, labels, stock, canonical URLs.
+
+No text rule lives here: pack size, sex and flowering are read from the labels by normalize/.
+"""
 
 from __future__ import annotations
 
@@ -11,23 +14,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from price_parser import Price
 
-from goodseed_dagster.scraping.models import Flowering, Page, Sex
+from goodseed_dagster.scraping.models import Page
 
-_PACK_PATTERNS = (
-    re.compile(r"pack\s+of\s+(\d{1,4})\b", re.I),
-    re.compile(
-        r"(?<![#\d.])(\d{1,4})\s*(?:x\s*)?(?:(?:single|fem|feminised|feminized|reg|regular|auto|"
-        r"autoflower(?:ing)?|photoperiod)\s+)*seeds?\b",
-        re.I,
-    ),
-    re.compile(r"(?<![#\d.])(\d{1,4})\s*-?\s*(?:pack|pk)\b", re.I),
-    re.compile(r"\bx\s*(\d{1,4})\b", re.I),
-)
-_SINGLE = re.compile(r"^\s*single(?:\s+\w+)?\s+seed\s*$", re.I)
-_FEM = re.compile(r"\bfem(?:ini[sz]ed)?\b", re.I)
-_REG = re.compile(r"\breg(?:ular)?\b", re.I)
-_AUTO = re.compile(r"\bauto(?:flower(?:ing|s)?|matic flowering)?\b", re.I)
-_PHOTO = re.compile(r"\bphoto(?:period)?\b", re.I)
 _CANONICAL = re.compile(r"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", re.I)
 _HREF = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.I)
 _SYMBOLS = {
@@ -85,22 +73,6 @@ def text_price(text: Any, fallback_currency: str | None = None) -> tuple[Decimal
     return amount, cur or fallback_currency
 
 
-def pack_size(*texts: Any) -> int | None:
-    """Seeds per pack from the first label that states it ("5 Feminised Seeds", "Pack of 10")."""
-    for text in texts:
-        if not isinstance(text, str) or not text:
-            continue
-        if _SINGLE.match(text):
-            return 1
-        for pattern in _PACK_PATTERNS:
-            found = pattern.findall(text)
-            if found:
-                n = int(found[-1])
-                if n > 0:
-                    return n
-    return None
-
-
 def quantity(value: Any) -> int | None:
     """eligibleQuantity (QuantitativeValue, number or string) -> seeds per pack."""
     if isinstance(value, list):
@@ -113,22 +85,12 @@ def quantity(value: Any) -> int | None:
     return int(d)
 
 
-def sex_of(*texts: Any) -> Sex | None:
-    """'feminized' / 'regular' only when a text says so."""
-    joined = " ".join(t for t in texts if isinstance(t, str))
-    fem, reg = bool(_FEM.search(joined)), bool(_REG.search(joined))
-    if fem != reg:
-        return "feminized" if fem else "regular"
-    return None
-
-
-def flowering_of(*texts: Any) -> Flowering | None:
-    """'autoflower' / 'photoperiod' only when a text says so."""
-    joined = " ".join(t for t in texts if isinstance(t, str))
-    auto, photo = bool(_AUTO.search(joined)), bool(_PHOTO.search(joined))
-    if auto != photo:
-        return "autoflower" if auto else "photoperiod"
-    return None
+def joined(*texts: Any, sep: str = " | ") -> str | None:
+    """Several texts the page states as one label ("Feminized / 5 Seeds", "Feminised | Photoperiod"):
+    empty ones, repeats and a text contained in another are dropped, the page's order is kept."""
+    found = list(dict.fromkeys(t for v in texts if (t := text(v))))
+    kept = [t for t in found if not any(t != o and t.lower() in o.lower() for o in found)]
+    return sep.join(kept) or None
 
 
 def in_stock(value: Any) -> bool | None:

@@ -17,7 +17,7 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError, XMLSyntaxError
 
-from goodseed_dagster.scraping.extract.common import Lowered, canonical, pack_size, text
+from goodseed_dagster.scraping.extract.common import Lowered, canonical, joined, text
 from goodseed_dagster.scraping.extract.structured import jsonld_documents
 from goodseed_dagster.scraping.models import Page, RawOffer
 
@@ -174,8 +174,8 @@ class Doc:
         return None
 
     @cached_property
-    def kind_words(self) -> list[str]:
-        """Attribute values that state sex or flowering type (never free-text spec blocks)."""
+    def kind_labels(self) -> str | None:
+        """Attribute values that state sex or flowering type, as labels (never free-text spec blocks)."""
         keys = (
             "sex",
             "gender",
@@ -186,7 +186,7 @@ class Doc:
             "type",
             "strain type",
         )
-        return [v for k in keys if (v := self.attributes.get(k))]
+        return joined(*(self.attributes.get(k) for k in keys))
 
 
 def title_offer(
@@ -198,15 +198,12 @@ def title_offer(
     regular_price: Decimal | None,
     adapter: str,
 ) -> RawOffer:
-    """The page's one offer, its pack read from the product title (simple products, visible prices)."""
-    pack = pack_size(doc.title)
+    """The page's one offer (simple products, visible prices): its pack is whatever its name states."""
     return RawOffer(
         url=doc.url,
-        pack_size=pack,
         price=price,
         currency=currency,
         in_stock=in_stock,
         regular_price=regular_price,
         adapter=adapter,
-        extra={"pack_source": "title"} if pack else {},
     )

@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from goodseed_dagster.scraping.extract.common import decimal, in_stock, pack_size, text, text_price
+from goodseed_dagster.scraping.extract.common import decimal, in_stock, joined, text, text_price
 from goodseed_dagster.scraping.extract.dom import Doc, Element, in_noise, node_text, select, struck
 from goodseed_dagster.scraping.models import RawOffer
 
@@ -78,7 +78,6 @@ def magento_grouped(doc: Doc) -> list[RawOffer]:
         out.append(
             RawOffer(
                 url=doc.url,
-                pack_size=pack_size(label),
                 price=price,
                 currency=cur,
                 in_stock=_child_stock(row),
@@ -131,39 +130,49 @@ def magento_configurable(doc: Doc) -> list[RawOffer]:
     return out
 
 
-def _config_offers(doc: Doc, config: dict[str, Any]) -> list[RawOffer]:
-    prices = config["optionPrices"]
-    salable = config.get("salable")
-    out = []
-    seen: set[str] = set()
+def _children(config: dict[str, Any]) -> dict[str, list[tuple[str, str, str]]]:
+    """child product id -> (attribute id, option id, option label) of every option that picks it."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
     for attr_id, attr in config["attributes"].items():
-        if not isinstance(attr, dict):
-            continue
-        for opt in attr.get("options") or []:
+        options = attr.get("options") if isinstance(attr, dict) else None
+        for opt in options if isinstance(options, list) else []:
             label = text(opt.get("label")) if isinstance(opt, dict) else None
             products = opt.get("products") if isinstance(opt, dict) else None
-            if not pack_size(label) or not isinstance(products, list) or not products:
-                continue
-            child = str(products[0])
-            price = _amount(prices.get(child), "finalPrice")
-            if price is None or child in seen:
-                continue
-            seen.add(child)
-            was = _amount(prices.get(child), "oldPrice")
-            stock = None
-            if isinstance(salable, dict) and isinstance(salable.get(str(attr_id)), dict):
-                stock = bool(salable[str(attr_id)].get(str(opt.get("id"))))
-            out.append(
-                RawOffer(
-                    url=doc.url,
-                    pack_size=pack_size(label),
-                    price=price,
-                    in_stock=stock,
-                    product_id=text(config.get("productId")),
-                    variant=label,
-                    regular_price=was if was is not None and was > price else None,
-                    adapter="magento_configurable",
-                    extra={"child_id": child},
-                )
+            if label is not None and isinstance(products, list):
+                for child in map(str, products):
+                    out.setdefault(child, []).append((str(attr_id), str(opt.get("id")), label))
+    return out
+
+
+def _salable(salable: Any, picks: list[tuple[str, str, str]]) -> bool | None:
+    """Salable when every option that picks the child is (None when the widget does not say)."""
+    flags = [
+        bool(salable[a].get(o))
+        for a, o, _ in picks
+        if isinstance(salable, dict) and isinstance(salable.get(a), dict)
+    ]
+    return all(flags) if flags else None
+
+
+def _config_offers(doc: Doc, config: dict[str, Any]) -> list[RawOffer]:
+    """One offer per child product with a final price; its variant is its option labels ("5 Seeds")."""
+    prices = config["optionPrices"]
+    out = []
+    for child, picks in _children(config).items():
+        price = _amount(prices.get(child), "finalPrice")
+        if price is None:
+            continue
+        was = _amount(prices.get(child), "oldPrice")
+        out.append(
+            RawOffer(
+                url=doc.url,
+                variant=joined(*(label for _, _, label in picks), sep=" / "),
+                price=price,
+                in_stock=_salable(config.get("salable"), picks),
+                product_id=text(config.get("productId")),
+                regular_price=was if was is not None and was > price else None,
+                adapter="magento_configurable",
+                extra={"child_id": child},
             )
+        )
     return out

@@ -18,9 +18,10 @@ Fields the winner did not state are filled, each from the first source that has 
 name: the pack table's own product label > JSON-LD Product name > product h1 > og:title;
 breeder: JSON-LD brand > attribute table (Seedbank/Breeder/Brand) / microdata brand;
 currency: JSON-LD priceCurrency > price meta tags (itemprop/product:price:currency) > the printed
-symbol > the seller's configured currency; sex/flowering: only from the offer's name, pack label and
-the platform attribute table (never from free-text spec blocks, which often describe other strains).
-When tier 1 and JSON-LD price the same pack differently, tier 1 wins and extra["price_conflict"]
+symbol > the seller's configured currency; labels: the platform attribute table's sex / flowering
+values (never free-text spec blocks, which often describe other strains). Pack size, sex and
+flowering are not read here: normalize's text rules read them from the variant, name and labels.
+When tier 1 and JSON-LD price the same pack label differently, tier 1 wins and extra["price_conflict"]
 keeps the JSON-LD price. extra["<field>_source"] names the producer of every stated field;
 RawOffer.adapter names the adapter that won the offer list.
 """
@@ -31,7 +32,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from goodseed_dagster.scraping.extract.common import flowering_of, sex_of, text
+from goodseed_dagster.scraping.extract.common import text
 from goodseed_dagster.scraping.extract.dom import Doc
 from goodseed_dagster.scraping.extract.magento import magento_configurable, magento_grouped
 from goodseed_dagster.scraping.extract.schema_org import product_nodes
@@ -39,19 +40,8 @@ from goodseed_dagster.scraping.extract.scripts import script_data, shopify_scrip
 from goodseed_dagster.scraping.extract.structured import jsonld, microdata, opengraph
 from goodseed_dagster.scraping.extract.visible_text import ShellPageError, is_shell, visible_price
 from goodseed_dagster.scraping.extract.woo_forms import woo_simple, woo_table, woo_variations
-from goodseed_dagster.scraping.models import Platform, RawOffer
+from goodseed_dagster.scraping.models import STATED, Platform, RawOffer
 
-FIELDS = (
-    "name",
-    "breeder",
-    "sex",
-    "flowering",
-    "pack_size",
-    "price",
-    "regular_price",
-    "currency",
-    "in_stock",
-)
 Adapter = Callable[[Doc], list[RawOffer]]
 _META_CURRENCY = re.compile(
     r"<meta\b[^>]*(?:itemprop=[\"']?priceCurrency|property=[\"'](?:product|og):price:currency)[\"']?[^>]*"
@@ -114,14 +104,22 @@ def html_offers(doc: Doc, platform: Platform) -> list[RawOffer]:
     return []
 
 
+def _label_key(label: str | None) -> str:
+    """A pack label compared as words ("5-Seeds" is "5 seeds"); not a reading of the pack size."""
+    return " ".join(re.findall(r"[^\W_]+", (label or "").lower()))
+
+
 def _note_conflicts(doc: Doc, offers: list[RawOffer]) -> list[RawOffer]:
+    """extra["price_conflict"] where JSON-LD prices the same pack label differently."""
     if "ld+json" not in doc.lower:
         return offers
     ld = {
-        o.pack_size: o.price for o in jsonld(doc.page, None, doc.html) if o.pack_size and o.price is not None
+        _label_key(o.variant): o.price
+        for o in jsonld(doc.page, None, doc.html)
+        if o.variant and o.price is not None
     }
     for o in offers:
-        other = ld.get(o.pack_size) if o.pack_size is not None else None
+        other = ld.get(_label_key(o.variant)) if o.variant else None
         if other is not None and o.price is not None and other != o.price:
             o.extra["price_conflict"] = f"jsonld:{other}"
     return offers
@@ -173,7 +171,7 @@ def finish(doc: Doc, offers: list[RawOffer]) -> list[RawOffer]:
     meta = _META_CURRENCY.search(doc.html)
     tables = doc.has(*_ATTRIBUTE_TABLES)
     for o in offers:
-        for field in FIELDS:
+        for field in STATED:
             if getattr(o, field) is not None:
                 o.extra.setdefault(f"{field}_source", o.adapter)
         if o.adapter in ("jsonld", "microdata", "opengraph", "script_data", "shopify_script"):
@@ -189,11 +187,7 @@ def finish(doc: Doc, offers: list[RawOffer]) -> list[RawOffer]:
         _set(o, "breeder", facts.get("breeder"), "jsonld")
         if tables or doc.has('itemprop="brand', "itemprop=brand", "itemprop='brand"):
             _fill(o, "breeder", lambda: doc.brand, "attributes")
-        words = [o.name, o.variant]
-        _set(o, "sex", sex_of(*words), "name")
-        _set(o, "flowering", flowering_of(*words), "name")
         if tables:
-            _fill(o, "sex", lambda: sex_of(*doc.kind_words), "attributes")
-            _fill(o, "flowering", lambda: flowering_of(*doc.kind_words), "attributes")
+            _fill(o, "labels", lambda: doc.kind_labels, "attributes")
         _set(o, "currency", doc.currency, "config")
     return offers

@@ -11,16 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from goodseed_dagster.scraping.extract.common import (
-    absolute,
-    decimal,
-    flowering_of,
-    in_stock,
-    pack_size,
-    quantity,
-    sex_of,
-    text,
-)
+from goodseed_dagster.scraping.extract.common import absolute, decimal, in_stock, quantity, text
 from goodseed_dagster.scraping.models import RawOffer
 
 _STRIKE = ("strikethroughprice", "listprice", "msrp", "regularprice")
@@ -105,7 +96,7 @@ def _prices(offer: dict[str, Any]) -> tuple[Decimal | None, Decimal | None, str 
 def offers_of(
     node: dict[str, Any], page_url: str, fallback_url: str | None, currency: str | None, adapter: str
 ) -> list[RawOffer]:
-    """Every pack offer of one Product / ProductGroup node."""
+    """Every pack offer of one Product / ProductGroup node; a variant's label is its size, else its name."""
     name = text(node.get("name"))
     breeder = _brand(node)
     url = absolute(node.get("url"), page_url) or fallback_url or page_url
@@ -113,31 +104,17 @@ def offers_of(
     out: list[RawOffer] = []
     if "ProductGroup" in types_of(node):
         for variant in _as_list(node.get("hasVariant")):
-            if not isinstance(variant, dict):
-                continue
-            label = text(variant.get("size")) or text(variant.get("name"))
-            for o in _flat_offers(variant.get("offers")):
-                out.append(
-                    _offer(
-                        o,
-                        url,
-                        name,
-                        breeder,
-                        pid,
-                        label,
-                        currency,
-                        adapter,
-                        [text(variant.get("name")), label],
-                        1,
-                    )
+            if isinstance(variant, dict):
+                label = text(variant.get("size")) or text(variant.get("name"))
+                out.extend(
+                    _offer(o, url, name, breeder, pid, label, currency, adapter)
+                    for o in _flat_offers(variant.get("offers"))
                 )
         return out
-    offers = list(_flat_offers(node.get("offers")))
-    for o in offers:
-        out.append(
-            _offer(o, url, name, breeder, pid, text(o.get("name")), currency, adapter, [], len(offers))
-        )
-    return out
+    return [
+        _offer(o, url, name, breeder, pid, text(o.get("name")), currency, adapter)
+        for o in _flat_offers(node.get("offers"))
+    ]
 
 
 def _offer(
@@ -149,28 +126,19 @@ def _offer(
     label: str | None,
     currency: str | None,
     adapter: str,
-    more: list[str | None],
-    siblings: int,
 ) -> RawOffer:
     price, regular, cur = _prices(o)
-    size = quantity(o.get("eligibleQuantity")) or pack_size(label, *more)
-    if size is None and siblings == 1:
-        size = pack_size(name)
-    words = [name, label, *more]
-    extra = {"sku": s} if (s := text(o.get("sku"))) else {}
     return RawOffer(
         url=url,
         name=name,
         breeder=breeder,
-        sex=sex_of(*words),
-        flowering=flowering_of(*words),
-        pack_size=size,
+        variant=label,
+        pack_size=quantity(o.get("eligibleQuantity")),
         price=price,
         currency=cur or currency,
         in_stock=in_stock(o.get("availability")),
         product_id=pid,
-        variant=label,
         regular_price=regular,
         adapter=adapter,
-        extra=extra,
+        extra={"sku": s} if (s := text(o.get("sku"))) else {},
     )

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import chompjs
 
-from goodseed_dagster.scraping.extract.common import decimal, in_stock, pack_size, text
+from goodseed_dagster.scraping.extract.common import decimal, in_stock, joined, text
 from goodseed_dagster.scraping.extract.dom import Doc
 from goodseed_dagster.scraping.models import RawOffer
 
@@ -31,6 +31,8 @@ _OWN_IDS = (
     re.compile(r"<input\b[^>]*name=[\"']product[\"'][^>]*value=[\"']?(\d+)", re.I),
 )
 _MAX_SCRIPT = 400_000
+_PACK_KEYS = ("size", "pack")  # a product object's own pack label (its title/name is the product's)
+_VARIANT_KEYS = ("option1", "option2", "option3", "public_title", "title", "name", *_PACK_KEYS)
 
 
 def _scripts(doc: Doc) -> Iterator[tuple[str, str]]:
@@ -97,15 +99,6 @@ def _offers(doc: Doc, obj: dict[str, Any], adapter: str, tie: str) -> list[RawOf
         price = _price(v.get("price"), cents)
         if price is None:
             continue
-        label = next(
-            (
-                t
-                for k in ("option1", "public_title", "title", "name", "size", "pack")
-                if (t := text(v.get(k))) and pack_size(t)
-            ),
-            None,
-        )
-        size = pack_size(label) or (pack_size(name) if len(variants) == 1 else None)
         was = _price(v.get("compare_at_price") or v.get("regular_price"), cents)
         brand = obj.get("brand")
         vendor = text(obj.get("vendor")) or (
@@ -116,11 +109,12 @@ def _offers(doc: Doc, obj: dict[str, Any], adapter: str, tie: str) -> list[RawOf
                 url=doc.url,
                 name=name,
                 breeder=vendor,
-                pack_size=size,
+                variant=joined(
+                    *(v.get(k) for k in _VARIANT_KEYS if v is not obj or k in _PACK_KEYS), sep=" / "
+                ),
                 price=price,
                 in_stock=_stock(v),
                 product_id=text(obj.get("handle")) or text(obj.get("id")),
-                variant=label,
                 regular_price=was if was is not None and was > price else None,
                 adapter=adapter,
                 extra={"tie": tie, **({"variant_id": str(v["id"])} if v is not obj and "id" in v else {})},

@@ -11,15 +11,7 @@ from collections.abc import Mapping
 
 from parsel import Selector, SelectorList
 
-from goodseed_dagster.scraping.extract.common import (
-    absolute,
-    flowering_of,
-    in_stock,
-    pack_size,
-    sex_of,
-    text,
-    text_price,
-)
+from goodseed_dagster.scraping.extract.common import absolute, in_stock, text, text_price
 from goodseed_dagster.scraping.models import Page, RawOffer
 
 SELECTOR_KEYS = (
@@ -98,14 +90,11 @@ def selector_offers(page: Page, selectors: Mapping[str, str], currency: str | No
                 url=url,
                 name=name,
                 breeder=breeder,
-                sex=sex_of(name, label),
-                flowering=flowering_of(name, label),
-                pack_size=pack_size(label) or (pack_size(name) if len(rows) == 1 else None),
+                variant=label,
                 price=price,
                 currency=cur or currency,
                 in_stock=in_stock(stock_text),
                 product_id=None,
-                variant=label,
                 regular_price=was if was is not None and was > price else None,
                 adapter="selectors",
                 extra={"sku": s} if (s := first_text(row, selectors.get("sku"))) else {},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from goodseed_dagster.scraping.extract.common import decimal, flowering_of, pack_size, sex_of, text
+from goodseed_dagster.scraping.extract.common import decimal, joined, text
 from goodseed_dagster.scraping.models import Page, RawOffer
 
 
@@ -33,7 +33,7 @@ def _tags(value: Any) -> list[str]:
 
 
 def shopify_json(page: Page, data: Any, currency: str | None) -> list[RawOffer]:
-    """Offers of a products.json page (one per variant)."""
+    """Offers of a products.json page (one per variant); the tags are the product's labels."""
     root = _store_root(page.url)
     out: list[RawOffer] = []
     for product in data.get("products", []):
@@ -41,29 +41,22 @@ def shopify_json(page: Page, data: Any, currency: str | None) -> list[RawOffer]:
             continue
         handle = product["handle"]
         title = text(product.get("title"))
-        tags = _tags(product.get("tags"))
-        variants = [v for v in product.get("variants") or [] if isinstance(v, dict)]
-        for v in variants:
-            label = text(v.get("option1")) or text(v.get("title"))
-            size = pack_size(label)
-            if size is None and len(variants) == 1:
-                size = pack_size(title)
+        tags = joined(*_tags(product.get("tags")))
+        for v in [v for v in product.get("variants") or [] if isinstance(v, dict)]:
             price, was = decimal(v.get("price")), decimal(v.get("compare_at_price"))
-            words = [title, label, *tags]
             available = v.get("available")
             out.append(
                 RawOffer(
                     url=f"{root}products/{handle}",
                     name=title,
                     breeder=text(product.get("vendor")),
-                    sex=sex_of(*words),
-                    flowering=flowering_of(*words),
-                    pack_size=size,
+                    variant=text(v.get("title"))
+                    or joined(v.get("option1"), v.get("option2"), v.get("option3"), sep=" / "),
+                    labels=tags,
                     price=price,
                     currency=currency,
                     in_stock=available if isinstance(available, bool) else None,
                     product_id=handle,
-                    variant=label,
                     regular_price=was if was is not None and price is not None and was > price else None,
                     adapter="shopify",
                     extra={

@@ -13,17 +13,7 @@ from typing import Any
 import extruct
 from lxml.etree import ParserError, XMLSyntaxError
 
-from goodseed_dagster.scraping.extract.common import (
-    Lowered,
-    canonical,
-    decode,
-    flowering_of,
-    in_stock,
-    pack_size,
-    sex_of,
-    text,
-    text_price,
-)
+from goodseed_dagster.scraping.extract.common import Lowered, canonical, decode, in_stock, text, text_price
 from goodseed_dagster.scraping.extract.schema_org import offers_of, product_nodes
 from goodseed_dagster.scraping.models import Page, RawOffer
 
@@ -78,7 +68,7 @@ def microdata(page: Page, currency: str | None, html: str | None = None) -> list
 
 
 def opengraph(page: Page, currency: str | None, html: str | None = None) -> list[RawOffer]:
-    """Last resort: og:/product: price meta tags (one offer, pack only if the title states it)."""
+    """Last resort: og:/product: price meta tags (one offer; its pack is whatever the og:title states)."""
     html = decode(page) if html is None else html
     meta: dict[str, str] = {}
     for tag in _META.findall(html):
@@ -102,23 +92,9 @@ def opengraph(page: Page, currency: str | None, html: str | None = None) -> list
             url=url,
             name=name,
             breeder=text(meta.get("product:brand")),
-            sex=sex_of(name),
-            flowering=flowering_of(name),
-            pack_size=pack_size(name),
             price=price,
             currency=cur,
             in_stock=stock,
             adapter="opengraph",
         )
     ]
-
-
-def structured(page: Page, currency: str | None, prefer: str = "jsonld") -> list[RawOffer]:
-    """JSON-LD, microdata, then OpenGraph (microdata first when the config says so)."""
-    html = decode(page)
-    order = (microdata, jsonld) if prefer == "microdata" else (jsonld, microdata)
-    for adapter in (*order, opengraph):
-        offers = adapter(page, currency, html)
-        if offers:
-            return offers
-    return []

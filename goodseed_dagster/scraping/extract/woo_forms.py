@@ -4,7 +4,7 @@
   itself uses (display_price now, display_regular_price "was"; hidden/inactive variations skipped).
 - woo_table: variation-table plugins and rendered pack tables, one row per pack with a quantity input
   or add-to-cart button and often a per-row availability flag (row class instock/outofstock,
-  `pvt_variation_availability`); the row must state a pack size and a price.
+  `pvt_variation_availability`); the row must state a pack label and a price.
 - woo_simple: a simple product's `form.cart` with the price in the summary and the pack in the title.
 """
 
@@ -16,7 +16,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from goodseed_dagster.scraping.extract.common import decimal, in_stock, pack_size, text, text_price
+from goodseed_dagster.scraping.extract.common import decimal, in_stock, joined, text, text_price
 from goodseed_dagster.scraping.extract.dom import (
     Doc,
     Element,
@@ -60,7 +60,6 @@ def woo_variations(doc: Doc) -> list[RawOffer]:
             continue
         raw = v.get("attributes")
         attrs: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        label = next((lab for a in attrs.values() if pack_size(lab := _label(a))), None)
         price, was = decimal(v.get("display_price")), decimal(v.get("display_regular_price"))
         if price is None:
             continue
@@ -70,11 +69,10 @@ def woo_variations(doc: Doc) -> list[RawOffer]:
         out.append(
             RawOffer(
                 url=doc.url,
-                pack_size=pack_size(label),
+                variant=joined(*(_label(a) for a in attrs.values()), sep=" / "),
                 price=price,
                 in_stock=stock if isinstance(stock, bool) else None,
                 product_id=pid.group(1) if pid else None,
-                variant=label,
                 regular_price=was if was is not None and was > price else None,
                 adapter="woo_variations",
                 extra={"variation_id": str(v.get("variation_id"))},
@@ -116,8 +114,10 @@ def _row_price(row: Element, currency: str | None) -> tuple[Decimal | None, Deci
     return p, None, currency
 
 
-def _row_pack(row: Element) -> tuple[int | None, str | None]:
-    cells = select(row, "td")
+def _row_label(row: Element) -> str | None:
+    """The row's pack label: its labelled option cell (class or data-title naming a pack, size or option),
+    else its first text cell without a price or control, else its attribute_ input."""
+    cells = [c for c in select(row, "td") if not select(c, ".woocommerce-Price-amount, input, button")]
     labelled = [
         c
         for c in cells
@@ -128,16 +128,10 @@ def _row_pack(row: Element) -> tuple[int | None, str | None]:
         )
     ]
     for cell in [*labelled, *cells]:
-        if select(cell, ".woocommerce-Price-amount, input, button"):
-            continue
-        label = text(cell.get("data-sort-value")) or text(node_text(cell))
-        if (n := pack_size(label)) is not None:
-            return n, label
-    for inp in select(row, "input[name^=attribute_]"):
-        label = _label(inp.get("value"))
-        if (n := pack_size(label)) is not None:
-            return n, label
-    return None, None
+        if label := text(cell.get("data-sort-value")) or text(node_text(cell)):
+            return label
+    inputs = select(row, "input[name^=attribute_]")
+    return _label(inputs[0].get("value")) if inputs else None
 
 
 def _row_stock(row: Element) -> bool | None:
@@ -176,20 +170,20 @@ def _row_name(row: Element) -> str | None:
 
 
 def woo_table(doc: Doc) -> list[RawOffer]:
-    """One offer per pack row of a variation table with buy controls (the first such table)."""
+    """One offer per labelled, priced row of a variation table with buy controls (the first such table)."""
     for table in doc.css("table"):
         if in_noise(table):
             continue
         out = []
-        seen: set[int] = set()
+        seen: set[str] = set()
         for row in select(table, "tr"):
             if not select(row, "td") or (not select(row, _BUY) and _row_stock(row) is None):
                 continue
-            n, label = _row_pack(row)
+            label = _row_label(row)
             price, regular, cur = _row_price(row, doc.currency)
-            if n is None or price is None or n in seen:
+            if label is None or price is None or label in seen:
                 continue
-            seen.add(n)
+            seen.add(label)
             buttons = select(row, "[data-product-id], [data-product_id], input[name=product_id]")
             pid = (
                 (
@@ -206,7 +200,6 @@ def woo_table(doc: Doc) -> list[RawOffer]:
             out.append(
                 RawOffer(
                     url=doc.url,
-                    pack_size=n,
                     price=price,
                     currency=cur,
                     in_stock=_row_stock(row),

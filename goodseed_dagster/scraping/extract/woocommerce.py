@@ -6,25 +6,14 @@ Variable products list their variations by id only; each variation's price and s
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from goodseed_dagster.scraping.extract.common import (
-    absolute,
-    decimal,
-    flowering_of,
-    pack_size,
-    sex_of,
-    text,
-)
+from goodseed_dagster.scraping.extract.common import absolute, decimal, joined, text
 from goodseed_dagster.scraping.models import Page, RawOffer
 
-_VARIATIONS = re.compile(r"data-product_variations=(?:\"([^\"]*)\"|'([^']*)')", re.I)
-_H1 = re.compile(r"<h1\b[^>]*product_title[^>]*>(.*?)</h1>", re.I | re.S)
-_TAG = re.compile(r"<[^>]+>")
-_PRODUCT_ID = re.compile(r"data-product_id=[\"']?(\d+)", re.I)
+_BREEDER_KEYS = ("pa_breeder", "breeder", "pa_brand", "brand")
 
 
 def is_store_api(data: Any) -> bool:
@@ -47,39 +36,42 @@ def _breeder(item: dict[str, Any]) -> str | None:
         if isinstance(b, dict) and text(b.get("name")):
             return text(b.get("name"))
     for attr in item.get("attributes") or []:
-        if isinstance(attr, dict) and str(attr.get("taxonomy") or attr.get("name") or "").lower() in (
-            "pa_breeder",
-            "breeder",
-            "pa_brand",
-            "brand",
-        ):
+        if isinstance(attr, dict) and _is_breeder(attr):
             terms = [t for t in attr.get("terms") or [] if isinstance(t, dict)]
             if terms:
                 return text(terms[0].get("name"))
     return None
 
 
-def _pack_label(item: dict[str, Any]) -> str | None:
+def _variant(item: dict[str, Any]) -> str | None:
+    """A variation's option values ("Pack Size: 5 Seeds" -> "5 Seeds"); for a simple product, the values of
+    its single-valued attributes other than the breeder."""
     if text(item.get("variation")):
-        return text(str(item["variation"]).split(":", 1)[-1])
+        return joined(*(part.split(":", 1)[-1] for part in str(item["variation"]).split(",")), sep=" / ")
+    values = []
     for attr in item.get("attributes") or []:
         terms = (
             [t for t in (attr.get("terms") or []) if isinstance(t, dict)] if isinstance(attr, dict) else []
         )
-        if len(terms) == 1 and pack_size(text(terms[0].get("name"))):
-            return text(terms[0].get("name"))
-    return None
+        if len(terms) == 1 and not _is_breeder(attr):
+            values.append(terms[0].get("name"))
+    return joined(*values, sep=" / ")
+
+
+def _is_breeder(attr: dict[str, Any]) -> bool:
+    return str(attr.get("taxonomy") or attr.get("name") or "").lower() in _BREEDER_KEYS
 
 
 def store_api(page: Page, data: Any, currency: str | None) -> list[RawOffer]:
-    """Offers from simple products and variations (variable parents carry no per-pack price)."""
+    """Offers from simple products and variations (variable parents carry no per-pack price); the product's
+    categories are its labels."""
     out = []
     for item in data if isinstance(data, list) else [data]:
         if not isinstance(item, dict) or item.get("type") not in ("simple", "variation"):
             continue
         prices = item.get("prices")
         price, regular = _money(prices, "price"), _money(prices, "regular_price")
-        name, label = text(item.get("name")), _pack_label(item)
+        name = text(item.get("name"))
         url = absolute(item.get("permalink"), page.url)
         if url is None:
             continue
@@ -91,14 +83,12 @@ def store_api(page: Page, data: Any, currency: str | None) -> list[RawOffer]:
                 url=urlunsplit(urlsplit(url)._replace(query="")),
                 name=name,
                 breeder=_breeder(item),
-                sex=sex_of(name, label),
-                flowering=flowering_of(name, label),
-                pack_size=pack_size(label) or (pack_size(name) if item.get("type") == "simple" else None),
+                variant=_variant(item),
+                labels=joined(*(c.get("name") for c in item.get("categories") or [] if isinstance(c, dict))),
                 price=price,
                 currency=cur or currency,
                 in_stock=stock if isinstance(stock, bool) else None,
                 product_id=str(parent) if parent is not None else None,
-                variant=label,
                 regular_price=regular
                 if regular is not None and price is not None and regular > price
                 else None,

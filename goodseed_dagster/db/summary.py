@@ -1,13 +1,29 @@
-"""What the last pipeline run did, as people read it at the end of `goodseed demo`."""
+"""What the last pipeline run did: the counts `goodseed demo` prints at the end."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
 
-def run_summary(conn: Connection, since_crawl_id: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    sellers_ok: int
+    sellers_partial: int
+    sellers_failed: int
+    pages: int
+    pages_not_modified: int
+    bytes: int
+    offers: int
+    strains: int
+    strains_sold_by_several: int
+    price_history_rows: int
+    price_changes: int  # history rows of offers that had an earlier row: real changes, not first sightings
+    quarantined: int
+
+
+def run_summary(conn: Connection, since_crawl_id: int) -> RunSummary:
     """Counts over crawls newer than `since_crawl_id` (this run) and the current catalogue."""
     crawl = conn.execute(
         text("""
@@ -34,20 +50,20 @@ def run_summary(conn: Connection, since_crawl_id: int) -> dict[str, Any]:
                                       GROUP BY strain_key HAVING count(DISTINCT seller) > 1) s) AS shared,
                (SELECT count(*) FROM core.quarantine) AS quarantined""")
     ).one()
-    return {
-        "sellers_ok": crawl.ok,
-        "sellers_partial": crawl.partial,
-        "sellers_failed": crawl.failed,
-        "pages": crawl.pages,
-        "pages_not_modified": crawl.not_modified,
-        "bytes": crawl.bytes,
-        "offers": totals.offers,
-        "strains": totals.strains,
-        "strains_sold_by_several": totals.shared,
-        "price_history_rows": history.rows,
-        "price_changes": history.changes,
-        "quarantined": totals.quarantined,
-    }
+    return RunSummary(
+        sellers_ok=crawl.ok,
+        sellers_partial=crawl.partial,
+        sellers_failed=crawl.failed,
+        pages=crawl.pages,
+        pages_not_modified=crawl.not_modified,
+        bytes=crawl.bytes,
+        offers=totals.offers,
+        strains=totals.strains,
+        strains_sold_by_several=totals.shared,
+        price_history_rows=history.rows,
+        price_changes=history.changes,
+        quarantined=totals.quarantined,
+    )
 
 
 def last_crawl_id(conn: Connection) -> int:
