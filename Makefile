@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 help:
 	@echo "make demo   - embedded Postgres + simulated market + full materialization + Dagster UI (:3000) + API (:8000)"
 	@echo "make test   - install what is missing, then run the whole test suite"
-	@echo "make lint   - ruff + mypy"
+	@echo "make lint   - ruff + mypy (package and tests)"
 	@echo "make bench  - benchmarks (not tests): figures and ratios to their anchors"
 	@echo "make stop   - stop an embedded Postgres left running"
 
@@ -49,7 +49,7 @@ test: install browser
 
 lint: install
 	$(BIN)/ruff check goodseed_dagster tests bench
-	$(BIN)/mypy goodseed_dagster
+	$(BIN)/mypy goodseed_dagster tests
 
 bench: install
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev,bench]'

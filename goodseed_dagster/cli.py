@@ -65,17 +65,12 @@ def _extract(args: argparse.Namespace) -> int:
 def _reparse(args: argparse.Namespace) -> int:
     from goodseed_dagster.db.engine import database_url, engine_for
     from goodseed_dagster.errors import GoodSeedError
-    from goodseed_dagster.resources.archive import ArchiveResource
+    from goodseed_dagster.resources import archive_resource
     from goodseed_dagster.settings import get_settings
     from goodseed_dagster.stages.extract import extract_listings
 
     s = get_settings()
-    store = ArchiveResource(
-        root=str(s.archive_root),
-        s3_bucket=s.s3_bucket,
-        s3_prefix=s.s3_prefix,
-        s3_endpoint_url=s.s3_endpoint_url,
-    ).get_store()
+    store = archive_resource(s).get_store()
     try:
         out = extract_listings(engine_for(database_url(s)), store, args.seller, args.crawl)
     except (GoodSeedError, LookupError) as e:
@@ -86,6 +81,7 @@ def _reparse(args: argparse.Namespace) -> int:
         "listings": out.listings.height,
         "pages_parsed": out.pages,
         "pages_unparseable": len(out.errors),
+        "rows_quarantined": out.rejected.height,
         "duplicate_offers_dropped": out.duplicates,
     }
     print(json.dumps(summary, indent=2))

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     base_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     fx_url: str = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+    polite: bool = Field(
+        default=True, description="Pace crawls per robots.txt and the source's rate; off only for local test shops."
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     ui_port: int = 3000

@@ -41,6 +41,7 @@ def demo_env(home: Path, new_database: Callable[[], str]) -> dict[str, str]:
         GOODSEED_UI_PORT=str(free_port()),
         GOODSEED_API_PORT=str(free_port()),
         GOODSEED_MARKET_PORT=str(free_port()),
+        GOODSEED_POLITE="false",  # politeness is measured in test_crawl_resilience, not here
     )
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = new_database()
@@ -80,10 +81,10 @@ def test_demo_twice_adds_history_only_for_what_the_market_changed(
             text("SELECT min(id) FROM core.crawls WHERE id > (SELECT max(id) / 2 FROM core.crawls)")
         )
         first_of_day1 = int(second.scalar_one())
-        added = conn.execute(
+        added: int = conn.execute(
             text("SELECT count(*) FROM core.price_history WHERE crawl_id >= :c"), {"c": first_of_day1}
         ).scalar_one()
-        crawls = conn.execute(text("SELECT count(*) FROM core.crawls")).scalar_one()
+        crawls: int = conn.execute(text("SELECT count(*) FROM core.crawls")).scalar_one()
     engine.dispose()
     assert crawls == 2 * len(Market(products_per_shop=SIZE).shops)
     assert added == len(diff.changed) + len(diff.appeared)

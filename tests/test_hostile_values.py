@@ -19,6 +19,8 @@ from sqlalchemy import Engine, text
 from goodseed_dagster.db.engine import engine_for
 from goodseed_dagster.normalize.values import clean_text, currency_code
 from goodseed_dagster.scraping.models import RawOffer
+from goodseed_dagster.scraping.parse import ParseResult
+from goodseed_dagster.stages.extract import store_listings
 from goodseed_dagster.stages.offers import publish_offers
 
 SELLERS = (f"seller-{i}" for i in itertools.count())
@@ -46,7 +48,7 @@ def _run(engine: Engine, hostile: RawOffer, good: int) -> tuple[str, int, int]:
     assert offers + published.quarantined == listings
     assert quarantined == extracted.rejected.height + published.quarantined
     with engine.connect() as conn:
-        landed = set(
+        landed: set[str] = set(
             conn.execute(text("SELECT url FROM core.offers WHERE seller = :s"), {"s": seller}).scalars()
         )
     assert {o.url for o in plain} <= landed
@@ -114,7 +116,7 @@ def test_a_value_that_can_be_cleaned_lands(engine: Engine, field: str, value: An
     )
     assert (extract_rejects, normalize_rejects) == (0, 0)
     with engine.connect() as conn:
-        row = conn.execute(
+        row: Any = conn.execute(
             text(f"SELECT {field} FROM core.listings WHERE seller = :s AND url LIKE '%odd'"), {"s": seller}
         ).scalar_one()
     assert row == stored
@@ -193,3 +195,24 @@ def test_any_value_in_any_field_lands_or_is_quarantined_never_fails(
     engine: Engine, values: dict[str, Any]
 ) -> None:
     _run(engine, offer("https://shop.example/hostile", **values), good=3)
+
+
+def test_unparseable_pages_and_unstorable_rows_share_the_extract_quarantine(engine: Engine) -> None:
+    seller = next(SELLERS)
+    add_seller(engine, seller)
+    parsed = ParseResult(
+        offers=[("p1", offer("https://shop.example/a")), ("p2", offer("https://shop.example/b", "1e999"))],
+        errors=[("https://shop.example/broken", "not HTML")],
+    )
+    out = store_listings(engine, seller, new_crawl(engine, seller), parsed)
+    assert (out.listings.height, out.rejected.height) == (1, 1)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("""SELECT stage, reason, record->>'url' AS url FROM core.quarantine
+                    WHERE seller = :s ORDER BY id"""),
+            {"s": seller},
+        ).all()
+    assert [(r.stage, r.reason.split(":")[0], r.url) for r in rows] == [
+        ("extract", "not HTML", "https://shop.example/broken"),
+        ("extract", "price out of range 0..99999999.9999", "https://shop.example/b"),
+    ]

@@ -46,6 +46,7 @@ def raw_pages(
         "duration_s": round(result.duration_s, 2),
         "pages_per_s": round(result.pages_per_s, 1),
         "links_failed": result.links_failed,
+        "abandoned_crawls_closed": out.abandoned,
         "stopped_reason": result.stopped_reason or "",
         "archive": store.location,
     }

@@ -32,6 +32,7 @@ def listings_metadata(out: ExtractOutcome) -> dict[str, Any]:
         "dagster/row_count": frame.height,
         "pages_parsed": out.pages,
         "pages_unparseable": len(out.errors),
+        "rows_quarantined": out.rejected.height,
         "duplicate_offers_dropped": out.duplicates,
         "products": frame["url"].n_unique(),
         **{f"fill_{k}": v for k, v in fills.items()},

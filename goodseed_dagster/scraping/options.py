@@ -6,6 +6,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
+import httpcore
+
 from goodseed_dagster.scraping.netguard import Resolver
 from goodseed_dagster.scraping.ratelimit import SYSTEM_CLOCK, Clock
 
@@ -39,6 +41,8 @@ class CrawlOptions:
     backoff_base_s: float = 0.5  # full jitter: uniform(0, min(backoff_max_s, base * 2**(attempt-1)))
     backoff_max_s: float = 30.0
     retry_after_max_s: float = 120.0  # a seller's Retry-After is honoured up to this
+    max_crawl_delay_s: float = 60.0  # robots.txt Crawl-delay / Request-rate honoured up to this, then capped
+    deadline_s: float = 2 * 3600.0  # a crawl still running after this stops as partial ("deadline ...")
     progress_every: int = 100  # pages between progress callbacks (one more at the end)
     parse_concurrency: int = 2  # links() calls in flight at once
     parse_batch: int = 16  # at most this many queued pages go to one links() call
@@ -46,6 +50,7 @@ class CrawlOptions:
     user_agent: str = field(default_factory=user_agent)
     robots_agent: str = BOT_NAME  # the token matched against robots.txt User-agent lines
     resolver: Resolver | None = None  # None: the system resolver (tests inject a name map)
+    connector: httpcore.AsyncNetworkBackend | None = None  # opens sockets; None: anyio (tests map addresses)
     clock: Clock = SYSTEM_CLOCK  # pacing, Retry-After and backoff waits (tests inject virtual time)
 
     def __post_init__(self) -> None:
@@ -53,5 +58,7 @@ class CrawlOptions:
             raise ValueError("max_attempts and breaker_threshold must be >= 1, max_redirects >= 0")
         if self.timeout_s <= 0 or self.max_body_bytes <= 0 or self.progress_every < 1:
             raise ValueError("timeout_s, max_body_bytes and progress_every must be positive")
+        if self.max_crawl_delay_s <= 0 or self.deadline_s <= 0:
+            raise ValueError("max_crawl_delay_s and deadline_s must be positive")
         if self.parse_concurrency < 1:
             raise ValueError("parse_concurrency must be >= 1")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from goodseed_dagster.errors import ExtractError
-from goodseed_dagster.scraping.extract import extract
+from goodseed_dagster.scraping.extract import PAGE_BUDGET_S, extract
 from goodseed_dagster.scraping.models import Page, RawOffer, SourceConfig
 
 
@@ -27,17 +27,26 @@ def offer_identity(offer: RawOffer) -> tuple[str, str, str]:
 
 
 def parse_pages(
-    pages: Iterable[Page], source: SourceConfig, on_page: Callable[[int], None] | None = None
+    pages: Iterable[Page],
+    source: SourceConfig,
+    on_page: Callable[[int], None] | None = None,
+    *,
+    budget_s: float | None = PAGE_BUDGET_S,
 ) -> ParseResult:
-    """Extract every page; a page that cannot be parsed is an error row, never a crash of the whole seller.
-    An offer seen on several pages (a listing card and its product page) is kept once, first seen wins."""
+    """Extract every page; a page that cannot be parsed (or needs more than `budget_s` CPU seconds) is an
+    error row, never a crash of the whole seller. An offer seen on several pages (a listing card and its
+    product page) is kept once, first seen wins."""
     result = ParseResult()
     seen: set[tuple[str, str, str]] = set()
     for page in pages:
         result.pages += 1
         try:
             offers = extract(
-                page, platform=source.platform, currency=source.currency, selectors=source.selectors
+                page,
+                platform=source.platform,
+                currency=source.currency,
+                selectors=source.selectors,
+                budget_s=budget_s,
             )
         except ExtractError as e:
             result.errors.append((page.url, e.reason))

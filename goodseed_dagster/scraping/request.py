@@ -1,11 +1,14 @@
-"""One GET with retries: full-jitter backoff, Retry-After, a total deadline and a body-size cap.
+"""One GET with retries: full-jitter backoff, Retry-After, a per-attempt deadline and a body-size cap.
 
-No redirect following here (the crawler checks every hop), no robots, no archive: just transport.
+No redirect following here (the crawler checks every hop), no robots, no archive: just transport. Every
+wait (a rate-limit token, a backoff, a Retry-After) ends early when the crawl stops, and a request that
+could not start before the crawl's deadline is not sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -16,6 +19,7 @@ import httpx
 
 from goodseed_dagster.errors import FetchError
 from goodseed_dagster.scraping.options import CrawlOptions
+from goodseed_dagster.scraping.pinning import AddressRefused
 from goodseed_dagster.scraping.ratelimit import TokenBucket
 
 # 408/429 and every 5xx but 501/505 (which will not change on retry), as Scrapy's RETRY_HTTP_CODES.
@@ -24,6 +28,10 @@ RETRY_STATUSES = frozenset({408, 429} | set(range(500, 600)) - {501, 505})
 
 class CrawlStopped(Exception):
     """The crawl was stopped (circuit breaker) while this request waited; not a seller failure."""
+
+
+class DeadlineReached(CrawlStopped):
+    """This request could not start before the crawl's deadline; the crawl must stop."""
 
 
 class BodyTooLargeError(Exception):
@@ -110,15 +118,16 @@ async def get_with_retries(
     options: CrawlOptions,
     limiter: TokenBucket | None,
     stop: asyncio.Event,
+    deadline: float = math.inf,
 ) -> Reply:
     """GET `url`, retrying transient failures; a non-retryable status is returned, not raised.
 
-    Raises FetchError (retryable=True when retries ran out on a transient failure) or CrawlStopped.
-    Every attempt takes a token from `limiter`, so retries are paced like any other request.
+    Raises FetchError (retryable=True when retries ran out on a transient failure), CrawlStopped, or
+    DeadlineReached when a wait would end past `deadline` (on options.clock). Every attempt takes a
+    token from `limiter`, so retries are paced like any other request.
     """
     for attempt in range(1, options.max_attempts + 1):
-        if stop.is_set() or (limiter is not None and not await limiter.acquire(stop)):
-            raise CrawlStopped(url)
+        await _pause(limiter.reserve() if limiter is not None else None, url, options, stop, deadline)
         wait: float | None = None
         status: int | None = None
         cause: BaseException | None = None
@@ -128,6 +137,8 @@ async def get_with_retries(
             raise _permanent(FetchError(seller, url, str(e))) from e
         except BadLocationError as e:
             raise _permanent(FetchError(seller, url, f"redirect refused: invalid Location ({e})")) from e
+        except AddressRefused as e:  # the connection's own check (pinning.py): never retried
+            raise _permanent(FetchError(seller, url, f"refused: {e}")) from e
         except (httpx.TimeoutException, TimeoutError) as e:
             reason, cause = f"timeout after {options.timeout_s:g}s", e
         except httpx.TransportError as e:  # connect/read errors, truncated bodies (Content-Length)
@@ -147,9 +158,21 @@ async def get_with_retries(
             raise FetchError(
                 seller, url, f"{reason} (gave up after {attempt} attempts)", status=status
             ) from cause
-        if not await options.clock.sleep(wait if wait is not None else backoff_s(attempt, options), stop):
-            raise CrawlStopped(url)
+        await _pause(wait if wait is not None else backoff_s(attempt, options), url, options, stop, deadline)
     raise AssertionError("unreachable")  # the loop always returns or raises
+
+
+async def _pause(
+    seconds: float | None, url: str, options: CrawlOptions, stop: asyncio.Event, deadline: float
+) -> None:
+    """Wait `seconds` (None: no wait, only the checks) on the crawl's clock; raises CrawlStopped if the
+    crawl stops, and DeadlineReached at once, without waiting, if the wait would end at or past `deadline`."""
+    if stop.is_set():
+        raise CrawlStopped(url)
+    if options.clock.now() + (seconds or 0.0) >= deadline:
+        raise DeadlineReached(url)
+    if seconds is not None and not await options.clock.sleep(seconds, stop):
+        raise CrawlStopped(url)
 
 
 def _permanent(error: FetchError) -> FetchError:

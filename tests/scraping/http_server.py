@@ -1,4 +1,4 @@
-"""A real HTTP/1.1 server on 127.0.0.1 for crawler tests, with scriptable misbehaviour.
+"""A real HTTP/1.1 (or HTTPS) server on 127.0.0.1 for crawler tests, with scriptable misbehaviour.
 
 http.server in a thread, not an ASGI app: the tests need byte-level control (a Content-Length
 that lies, a close-delimited body, a stall before the headers) and the exact arrival time of each
@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import itertools
 import re
+import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
-import httpx
+import httpcore
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,7 @@ class Site:
         self.clock = clock
         self.routes: dict[str, Handler] = {}
         self.hits: list[Hit] = []
+        self.sni: list[str | None] = []  # the TLS server name of each handshake (serve(tls=...))
         self.lock = threading.Lock()
         self.port = 0
 
@@ -141,10 +149,15 @@ class Site:
 
 
 @contextmanager
-def serve(clock: Callable[[], float] = time.monotonic) -> Iterator[Site]:
-    """Run a Site on 127.0.0.1, a free port, until the block ends."""
+def serve(
+    clock: Callable[[], float] = time.monotonic, *, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+) -> Iterator[Site]:
+    """Run a Site on `host` (a 127.x address), a free port, until the block ends; over TLS with `tls`."""
     site = Site(clock)
-    server = _Server(("127.0.0.1", 0), _RequestHandler)
+    server = _Server((host, 0), _RequestHandler)
+    if tls is not None:
+        tls.sni_callback = lambda _sock, name, _ctx: site.sni.append(name)
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.site = site
     site.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -157,24 +170,71 @@ def serve(clock: Callable[[], float] = time.monotonic) -> Iterator[Site]:
         thread.join(timeout=5)
 
 
-class MappedTransport(httpx.AsyncBaseTransport):
-    """Connects named hosts to 127.0.0.1 (an /etc/hosts for one client); refuses every other host.
+def tls_server_context(directory: Path, hostname: str) -> tuple[ssl.SSLContext, Path]:
+    """A server context with a certificate for `hostname` from a throwaway CA, and that CA's PEM file
+    (point SSL_CERT_FILE at it and httpx trusts the server, for that hostname only)."""
+    now = datetime.now(UTC)
 
-    Lets a test treat the local server as a public seller (source.local=False) and prove that a
-    refused redirect sent no packet: any request for an unmapped host lands in `unmapped`.
+    def issue(
+        subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name, signer: Any
+    ) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+        )
+        if signer is key:  # the CA
+            builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        else:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "GoodSeed test CA")])
+    ca = issue("GoodSeed test CA", ca_key, ca_name, ca_key)
+    leaf = issue(hostname, leaf_key, ca_name, ca_key)
+    ca_file, chain, key_file = directory / "ca.pem", directory / "leaf.pem", directory / "leaf.key"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain, key_file)
+    return context, ca_file
+
+
+class MappedNetwork(httpcore.AsyncNetworkBackend):
+    """The sockets under a crawl's pinned connections (CrawlOptions.connector): an /etc/hosts for addresses.
+
+    Dials `routes[address]` instead of a routed address (a "public" address served by a local test
+    server) and any other address as is; `connects` lists every (address, port) asked for, so a test
+    sees exactly where the crawler tried to open a socket.
     """
 
-    def __init__(self, names: Sequence[str]) -> None:
-        self.names = set(names)
-        self.unmapped: list[str] = []
-        self.inner = httpx.AsyncHTTPTransport()
+    def __init__(self, routes: dict[str, str]) -> None:
+        self.routes = routes
+        self.connects: list[tuple[str, int]] = []
+        self.inner = httpcore.AnyIOBackend()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host not in self.names:
-            self.unmapped.append(str(request.url))
-            raise httpx.ConnectError(f"test transport: no route to {request.url.host}", request=request)
-        request.url = request.url.copy_with(host="127.0.0.1")  # the Host header keeps the name
-        return await self.inner.handle_async_request(request)
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        self.connects.append((host, port))
+        return await self.inner.connect_tcp(self.routes.get(host, host), port, timeout=timeout)
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)

@@ -1,17 +1,15 @@
-"""Redirects: followed by hand, only within the seller's hosts and never to non-public addresses."""
+"""Redirects: followed by hand, only within the seller's origins and never to non-public addresses."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from http_server import MappedTransport, Reply, Site, html, links_of, serve
+from http_server import MappedNetwork, Reply, Site, html, links_of, serve
 
 from goodseed_dagster.scraping.archive import LocalObjectStore
-from goodseed_dagster.scraping.fetch import CrawlResult, crawl, crawl_sync
+from goodseed_dagster.scraping.fetch import CrawlResult, crawl_sync
 from goodseed_dagster.scraping.models import PageRecord, SourceConfig
 from goodseed_dagster.scraping.options import CrawlOptions
 
@@ -81,15 +79,16 @@ def test_redirects_within_the_seller_are_followed(site: Site, store: LocalObject
 def test_public_seller_never_reaches_private_addresses(site: Site, store: LocalObjectStore) -> None:
     """A non-local seller (the local server posing as shop.test) redirecting into our network.
 
-    Every private target is also in allowed_hosts, so only the address check stands between the
-    redirect and the request; the transport records any request for an unmapped host, so an empty
-    `unmapped` proves no packet went to 127.0.0.1 or 10.0.0.1.
+    Every private target is also an allowed origin, so only the address check stands between the
+    redirect and the request; the crawl's sockets go through MappedNetwork, which lists every address
+    dialled, so seeing only the public one proves no packet went to 127.0.0.1, ::1 or 10.0.0.1.
     """
     port = site.port
     site.route("/to-loopback", redirect(f"http://127.0.0.1:{port}/target"))
     site.route("/to-private", redirect("http://10.0.0.1/target"))
     site.route("/to-internal", redirect(f"http://internal.test:{port}/target"))
     site.route("/to-v6-loopback", redirect(f"http://[::1]:{port}/target"))
+    site.route("/to-decimal", redirect(f"http://2130706433:{port}/target"))
     site.route("/to-cdn", redirect(f"http://cdn.test:{port}/target"))
 
     async def resolver(host: str) -> list[str]:
@@ -99,19 +98,28 @@ def test_public_seller_never_reaches_private_addresses(site: Site, store: LocalO
         slug="public",
         name="Public shop",
         base_url=f"http://shop.test:{port}/",
-        entry_points=["/to-loopback", "/to-private", "/to-internal", "/to-v6-loopback", "/to-cdn"],
-        allowed_hosts=["cdn.test", "127.0.0.1", "10.0.0.1", "internal.test", "::1"],
+        entry_points=[
+            "/to-loopback",
+            "/to-private",
+            "/to-internal",
+            "/to-v6-loopback",
+            "/to-decimal",
+            "/to-cdn",
+        ],
+        allowed_hosts=[
+            f"127.0.0.1:{port}",
+            "10.0.0.1",
+            f"internal.test:{port}",
+            f"[::1]:{port}",
+            f"2130706433:{port}",
+            f"cdn.test:{port}",
+        ],
         requests_per_minute=6000.0,
     )
-    transport = MappedTransport(["shop.test", "cdn.test"])
+    network = MappedNetwork({PUBLIC_IP: "127.0.0.1"})
+    options = CrawlOptions(resolver=resolver, connector=network)
+    result = crawl_sync(source, store=store, links=links_of, options=options)
 
-    async def go() -> CrawlResult:
-        async with httpx.AsyncClient(transport=transport) as client:
-            return await crawl(
-                source, store=store, links=links_of, client=client, options=CrawlOptions(resolver=resolver)
-            )
-
-    result = asyncio.run(go())
     base = f"http://shop.test:{port}"
     assert record(result, f"{base}/to-loopback").error == (
         f"redirect refused: 127.0.0.1 is a non-public address (http://127.0.0.1:{port}/target)"
@@ -125,7 +133,36 @@ def test_public_seller_never_reaches_private_addresses(site: Site, store: LocalO
     assert (record(result, f"{base}/to-v6-loopback").error or "").startswith(
         "redirect refused: ::1 is a non-public"
     )
+    assert record(result, f"{base}/to-decimal").error == (
+        f"redirect refused: 2130706433 is a non-public address (http://2130706433:{port}/target)"
+    )
     cdn = record(result, f"{base}/to-cdn")
     assert cdn.status == 200 and cdn.error is None  # an allowed public host is fine, robots and all
-    assert transport.unmapped == []
+    assert {address for address, _ in network.connects} == {PUBLIC_IP}
     assert site.paths().count("/target") == 1 and site.paths().count("/robots.txt") == 2
+
+
+def test_redirects_keep_the_sellers_port_and_scheme(site: Site, store: LocalObjectStore) -> None:
+    """The seller's own host on another port (another service on the same machine) is another origin."""
+    with serve() as other:
+        other.route("/target", html(text="another service"))
+        site.route("/to-other-port", redirect(other.url("/target")))
+        site.route("/to-https", redirect(site.url("/target").replace("http:", "https:")))
+        source = SourceConfig(
+            slug="ports",
+            name="Ports",
+            base_url=site.url("/"),
+            entry_points=["/to-other-port", "/to-https"],
+            requests_per_minute=6000.0,
+            local=True,  # even a local seller keeps its origins
+        )
+        result = crawl_sync(source, store=store, links=links_of)
+    assert record(result, site.url("/to-other-port")).error == (
+        f"redirect refused: origin http://127.0.0.1:{other.port} not among the seller's origins "
+        f"({other.url('/target')})"
+    )
+    assert record(result, site.url("/to-https")).error == (
+        f"redirect refused: origin https://127.0.0.1:{site.port} not among the seller's origins "
+        f"(https://127.0.0.1:{site.port}/target)"
+    )
+    assert other.paths() == [] and "/target" not in site.paths()

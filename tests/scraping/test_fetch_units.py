@@ -1,16 +1,14 @@
-"""The crawler's pure pieces: URL keys, Retry-After, backoff, address rules, robots outcomes, pacing."""
+"""The crawler's pure pieces: URL keys, Retry-After, backoff, robots outcomes, pacing (addresses: test_netguard)."""
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import random
 from datetime import UTC, datetime
 
 import pytest
 from fake_clock import FakeClock
 
-from goodseed_dagster.scraping.netguard import address_refusal, host_refusal, is_forbidden_ip
 from goodseed_dagster.scraping.options import CrawlOptions, user_agent
 from goodseed_dagster.scraping.ratelimit import TokenBucket
 from goodseed_dagster.scraping.request import RETRY_STATUSES, backoff_s, retry_after_s
@@ -60,55 +58,6 @@ def test_backoff_is_full_jitter_and_capped() -> None:
 def test_retry_statuses() -> None:
     assert {408, 429, 500, 502, 503, 504} <= RETRY_STATUSES
     assert not {200, 304, 400, 403, 404, 501} & RETRY_STATUSES
-
-
-@pytest.mark.parametrize(
-    ("ip", "forbidden"),
-    [
-        ("127.0.0.1", True),
-        ("10.0.0.1", True),
-        ("172.16.5.4", True),
-        ("192.168.1.1", True),
-        ("169.254.169.254", True),  # cloud metadata
-        ("0.0.0.0", True),
-        ("::1", True),
-        ("fe80::1", True),
-        ("fd00::1", True),
-        ("::ffff:10.0.0.1", True),
-        ("224.0.0.1", True),
-        ("93.184.216.34", False),
-        ("2606:2800:220:1:248:1893:25c8:1946", False),
-    ],
-)
-def test_forbidden_addresses(ip: str, forbidden: bool) -> None:
-    assert is_forbidden_ip(ipaddress.ip_address(ip)) is forbidden
-
-
-def test_host_and_address_refusals() -> None:
-    hosts = {"shop.example", "cdn.shop.example"}
-    assert host_refusal("https://SHOP.example/x", hosts) is None
-    assert host_refusal("ftp://shop.example/x", hosts) == "scheme 'ftp' not allowed"
-    assert host_refusal("https://evil.example/", hosts) == "host 'evil.example' not in the seller's hosts"
-
-    async def resolver(host: str) -> list[str]:
-        return {"ok.example": ["93.184.216.34"], "mixed.example": ["93.184.216.34", "10.1.2.3"]}[host]
-
-    async def nxdomain(host: str) -> list[str]:
-        raise OSError("Name or service not known")
-
-    async def checks() -> list[str | None]:
-        return [
-            await address_refusal("http://ok.example/", resolver),
-            await address_refusal("http://mixed.example/", resolver),
-            await address_refusal("http://10.0.0.1/", resolver),
-            await address_refusal("http://gone.example/", nxdomain),
-        ]
-
-    ok, mixed, literal, gone = asyncio.run(checks())
-    assert ok is None
-    assert mixed == "mixed.example resolves to non-public address 10.1.2.3"
-    assert literal == "10.0.0.1 is a non-public address"
-    assert gone == "cannot resolve gone.example: Name or service not known"
 
 
 def test_robots_outcomes_follow_rfc_9309() -> None:

@@ -5,6 +5,10 @@ HTML product pages the buy-form adapters (WooCommerce variation forms and pack t
 grouped/configurable, Shopify product JSON), schema.org JSON-LD (fast path, no DOM) and microdata,
 script data, OpenGraph and visible text, in the precedence documented in `reconcile`. An empty
 JavaScript shell raises ShellPageError (an ExtractError) instead of yielding guessed offers.
+
+Every scan is linear in the page (tags.py), each page gets a CPU budget (budget.py, PAGE_BUDGET_S by
+default) after which it is an ExtractError, binary bodies are an ExtractError rather than "no offers",
+and every text an offer carries is safe to encode (decoding.clean).
 """
 
 from __future__ import annotations
@@ -12,7 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from goodseed_dagster.errors import ExtractError
-from goodseed_dagster.scraping.extract.common import decode, load_json, looks_like_json
+from goodseed_dagster.scraping.extract.budget import PAGE_BUDGET_S, BudgetExceeded, checkpoint, page_budget
+from goodseed_dagster.scraping.extract.decoding import (
+    BINARY_REASON,
+    clean_offers,
+    decode,
+    is_binary,
+    load_json,
+    looks_like_json,
+)
 from goodseed_dagster.scraping.extract.detect import detect_json, detect_platform
 from goodseed_dagster.scraping.extract.dom import Doc
 from goodseed_dagster.scraping.extract.linking import dedupe, html_links, is_sitemap, sitemap_links
@@ -23,7 +35,15 @@ from goodseed_dagster.scraping.extract.visible_text import ShellPageError
 from goodseed_dagster.scraping.extract.woocommerce import is_store_api, store_api, store_api_links
 from goodseed_dagster.scraping.models import Page, Platform, RawOffer
 
-__all__ = ["SELECTOR_KEYS", "ShellPageError", "detect_platform", "extract", "links"]
+__all__ = [
+    "PAGE_BUDGET_S",
+    "SELECTOR_KEYS",
+    "BudgetExceeded",
+    "ShellPageError",
+    "detect_platform",
+    "extract",
+    "links",
+]
 
 
 def extract(
@@ -32,10 +52,13 @@ def extract(
     platform: Platform = "auto",
     currency: str | None = None,
     selectors: dict[str, str] | None = None,
+    budget_s: float | None = PAGE_BUDGET_S,
 ) -> list[RawOffer]:
-    """Every pack offer the page states ([] when none); ExtractError only if it cannot be parsed at all."""
+    """Every pack offer the page states ([] when none); ExtractError if it cannot be parsed at all, is
+    binary data, or needs more than `budget_s` CPU seconds (None: no budget)."""
     try:
-        return _extract(page, platform, currency, selectors)
+        with page_budget(page.url, budget_s):
+            return clean_offers(_extract(page, platform, currency, selectors))
     except ExtractError:
         raise
     except Exception as e:  # the contract: adapters never leak other exception types to the pipeline
@@ -47,11 +70,15 @@ def _extract(
 ) -> list[RawOffer]:
     if not page.body.strip():
         return []
+    if is_binary(page):
+        if looks_like_json(page) or _html(page):
+            raise ExtractError(page.url, BINARY_REASON)
+        return []  # an image or an archive: never offers, never an error
     if looks_like_json(page):
         try:
             data = load_json(page)
         except (ValueError, RecursionError) as e:
-            if page.body.lstrip()[:1] in (b"{", b"["):
+            if decode(page, markup=False).lstrip()[:1] in ("{", "["):
                 raise ExtractError(page.url, f"invalid JSON: {e}") from e
         else:
             kind = platform if platform in ("shopify", "woocommerce") else detect_json(data)
@@ -66,6 +93,7 @@ def _extract(
         platform == "selectors" or (platform == "auto" and detect_platform(page) == "selectors")
     ):
         return selector_offers(page, selectors, currency)
+    checkpoint()
     return html_offers(Doc(page, decode(page), currency), platform)
 
 
@@ -75,10 +103,18 @@ def _html(page: Page) -> bool:
     return not ct or "html" in ct or "xml" in ct
 
 
-def links(page: Page, *, platform: Platform = "auto", selectors: dict[str, str] | None = None) -> list[str]:
-    """Absolute same-site URLs worth crawling next: pagination, product pages, sitemap entries, API pages."""
+def links(
+    page: Page,
+    *,
+    platform: Platform = "auto",
+    selectors: dict[str, str] | None = None,
+    budget_s: float | None = PAGE_BUDGET_S,
+) -> list[str]:
+    """Absolute same-site URLs worth crawling next: pagination, product pages, sitemap entries, API pages.
+    A page past its CPU budget raises BudgetExceeded (the crawl notes it on the page's record)."""
     try:
-        return dedupe(_links(page, platform, selectors), page.url)
+        with page_budget(page.url, budget_s):
+            return dedupe(_links(page, platform, selectors), page.url)
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return []
 
@@ -97,11 +133,11 @@ def _links(page: Page, platform: Platform, selectors: Mapping[str, str] | None) 
             return store_api_links(page, data)
         return []
     if is_sitemap(page.body):
-        return sitemap_links(page.body, page.url)
+        return sitemap_links(decode(page), page.url)
     if (
         selectors
         and platform in ("auto", "selectors")
         and (selectors.get("product_links") or selectors.get("next_page"))
     ):
         return selector_links(page, selectors)
-    return html_links(page.body, page.url)
+    return html_links(decode(page), page.url)

@@ -6,18 +6,16 @@ No text rule lives here: pack size, sex and flowering are read from the labels b
 from __future__ import annotations
 
 import html
-import json
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from price_parser import Price
 
+from goodseed_dagster.scraping.extract.decoding import decode
+from goodseed_dagster.scraping.extract.tags import attributes, start_tags, tokens
 from goodseed_dagster.scraping.models import Page
 
-_CANONICAL = re.compile(r"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", re.I)
-_HREF = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.I)
 _SYMBOLS = {
     "£": "GBP",
     "€": "EUR",
@@ -31,6 +29,7 @@ _SYMBOLS = {
     "CA$": "CAD",
     "Fr.": "CHF",
 }
+MAX_PRICE_TEXT = 256
 _IN = (
     "instock",
     "limitedavailability",
@@ -62,8 +61,9 @@ def decimal(value: Any) -> Decimal | None:
 
 
 def text_price(text: Any, fallback_currency: str | None = None) -> tuple[Decimal | None, str | None]:
-    """A printed price ("£18.72", "18,72 €") -> (amount, ISO currency or the fallback)."""
-    if not isinstance(text, str) or not text.strip():
+    """A printed price ("£18.72", "18,72 €") -> (amount, ISO currency or the fallback). A text longer
+    than MAX_PRICE_TEXT is not a printed price (and price-parser's cost grows with its square)."""
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_PRICE_TEXT:
         return None, fallback_currency
     p = Price.fromstring(text)
     cur = _SYMBOLS.get((p.currency or "").strip())
@@ -147,14 +147,21 @@ def absolute(ref: Any, page_url: str) -> str | None:
     return url if same_site(url, page_url) else None
 
 
-def canonical(page: Page, head: str | None = None) -> str | None:
-    """The page's <link rel=canonical> (same site only), read without building a tree."""
-    source = head if head is not None else decode(page)
-    m = _CANONICAL.search(source)
-    if not m:
-        return None
-    h = _HREF.search(m.group(0))
-    return absolute(h.group(1), page.url) if h else None
+def link_hrefs(html: str, rel: str) -> list[str]:
+    """The hrefs of the page's `<link rel=...>` tags with that rel token, read without building a tree."""
+    out = []
+    for tag in start_tags(html, "link"):
+        if rel in tag.lower():
+            attrs = attributes(tag)
+            if rel in tokens(attrs.get("rel")) and attrs.get("href"):
+                out.append(attrs["href"])
+    return out
+
+
+def canonical(page: Page, html: str | None = None) -> str | None:
+    """The page's <link rel=canonical> (same site only)."""
+    found = link_hrefs(decode(page) if html is None else html, "canonical")
+    return absolute(found[0], page.url) if found else None
 
 
 class Lowered:
@@ -180,19 +187,3 @@ class Lowered:
         if self._lower is None:
             self._lower = self._html.lower()
         return marker in self._lower
-
-
-def decode(page: Page) -> str:
-    """The body as text (UTF-8, replacing undecodable bytes)."""
-    return page.body.decode("utf-8", errors="replace")
-
-
-def load_json(page: Page) -> Any:
-    """The body as JSON, or raise ValueError."""
-    return json.loads(page.body.decode("utf-8", errors="strict"))
-
-
-def looks_like_json(page: Page) -> bool:
-    ct = (page.content_type or "").lower()
-    head = page.body[:64].lstrip()
-    return "json" in ct or head[:1] in (b"{", b"[")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from goodseed_dagster.scraping.extract.common import decode, load_json, looks_like_json
+from goodseed_dagster.scraping.extract.decoding import decode, load_json, looks_like_json
 from goodseed_dagster.scraping.extract.shopify import is_products_json
 from goodseed_dagster.scraping.extract.structured import has_jsonld_product
 from goodseed_dagster.scraping.extract.woocommerce import is_store_api

@@ -8,6 +8,7 @@ every adapter skips the same "frequently bought together", loyalty-point and "wa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, cached_property
@@ -19,6 +20,7 @@ from lxml.etree import ParserError, XMLSyntaxError
 
 from goodseed_dagster.scraping.extract.common import Lowered, canonical, joined, text
 from goodseed_dagster.scraping.extract.structured import jsonld_documents
+from goodseed_dagster.scraping.extract.tags import attributes, elements, start_tags
 from goodseed_dagster.scraping.models import Page, RawOffer
 
 Element = Any  # lxml.html.HtmlElement (lxml ships no usable stubs)
@@ -34,6 +36,8 @@ _STRUCK_CLASS = re.compile(
 )
 _STRUCK_TAGS = {"del", "s", "strike"}
 _KEEP = re.compile(r"price-container|price-box|price-wrapper|rewards_earn", re.I)
+_POSTID = re.compile(r"\bpostid-(\d+)\b")
+_DIGITS = re.compile(r"\s*(\d+)")
 
 
 @cache
@@ -62,32 +66,54 @@ def node_text(el: Element) -> str:
     return " ".join(" ".join(parts).split())
 
 
-def in_noise(el: Element, stop: Element | None = None) -> bool:
-    """Inside a related/bundle/loyalty/crypto/badge block (checked up to `stop`)?"""
-    node = el
-    while node is not None and node is not stop:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in ("body", "html"):
-            return False
-        if tag in ("aside", "footer", "nav"):
-            return True
-        c = classes(node)
-        if c.strip() and _NOISE.search(_KEEP.sub(" ", c)):
-            return True
-        node = node.getparent()
-    return False
+Verdict = Callable[[Element], bool | None]  # a node's own answer, or None to ask its parent
 
 
-def struck(el: Element, stop: Element | None = None) -> bool:
-    """A struck-through "was" price (del/s/strike or an old-price/regular-price class)?"""
-    node = el
+def _up(el: Element, stop: Element | None, verdict: Verdict, memo: dict[Element, bool] | None) -> bool:
+    """The first verdict on the way from `el` up to `stop` (False when none speaks). With a memo (one per
+    `stop`), every node passed keeps the answer, so a page's walks cost its size, not size x depth."""
+    node, passed, answer = el, [], False
     while node is not None and node is not stop:
-        if (node.tag if isinstance(node.tag, str) else "") in _STRUCK_TAGS:
-            return True
-        if _STRUCK_CLASS.search(classes(node)):
-            return True
+        known = memo.get(node) if memo is not None else None
+        if known is not None:
+            answer = known
+            break
+        own = verdict(node)
+        passed.append(node)
+        if own is not None:
+            answer = own
+            break
         node = node.getparent()
-    return False
+    if memo is not None:
+        memo.update(dict.fromkeys(passed, answer))
+    return answer
+
+
+def _noise(node: Element) -> bool | None:
+    tag = node.tag if isinstance(node.tag, str) else ""
+    if tag in ("body", "html"):
+        return False
+    if tag in ("aside", "footer", "nav"):
+        return True
+    c = classes(node)
+    return True if c.strip() and _NOISE.search(_KEEP.sub(" ", c)) else None
+
+
+def _struck(node: Element) -> bool | None:
+    if (node.tag if isinstance(node.tag, str) else "") in _STRUCK_TAGS or _STRUCK_CLASS.search(classes(node)):
+        return True
+    return None
+
+
+def in_noise(el: Element, stop: Element | None = None, memo: dict[Element, bool] | None = None) -> bool:
+    """Inside a related/bundle/loyalty/crypto/badge block (checked up to `stop`)? A memo serves one stop."""
+    return _up(el, stop, _noise, memo)
+
+
+def struck(el: Element, stop: Element | None = None, memo: dict[Element, bool] | None = None) -> bool:
+    """A struck-through "was" price (del/s/strike or an old-price/regular-price class)? A memo serves one
+    stop."""
+    return _up(el, stop, _struck, memo)
 
 
 @dataclass
@@ -98,9 +124,19 @@ class Doc:
     html: str
     currency: str | None
     lower: Lowered = field(init=False)  # `marker in doc.lower` as in the lowercased source
+    _noise: dict[Element, bool] = field(init=False, default_factory=dict)
+    _struck: dict[Element, bool] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lower = Lowered(self.html)
+
+    def noisy(self, el: Element) -> bool:
+        """in_noise(el) up to the root, remembered for every element passed."""
+        return in_noise(el, memo=self._noise)
+
+    def struck(self, el: Element) -> bool:
+        """struck(el) up to the root, remembered for every element passed."""
+        return struck(el, memo=self._struck)
 
     def has(self, *markers: str) -> bool:
         """Any of the (lowercase) markers in the page source?"""
@@ -121,6 +157,31 @@ class Doc:
         return jsonld_documents(self.html)
 
     @cached_property
+    def scripts(self) -> list[tuple[str, str]]:
+        """(attribute text, content) of every script element, in page order."""
+        return list(elements(self.html, "script"))
+
+    @cached_property
+    def product_ids(self) -> set[str]:
+        """The page's own product ids: WordPress's body `postid-N`, the add-to-cart control's value,
+        the variations form's data-product_id, Magento's `product` input."""
+        found = set(_POSTID.findall(self.html))
+        for name in ("input", "button", "form"):
+            if name == "form" and "variations_form" not in self.lower:
+                continue
+            for tag in start_tags(self.html, name):
+                if "add-to-cart" not in tag and "product" not in tag:
+                    continue
+                a = attributes(tag)
+                if name == "form":
+                    value = a.get("data-product_id") if "variations_form" in a.get("class", "") else None
+                else:
+                    value = a.get("value") if a.get("name") in ("add-to-cart", "product") else None
+                if value and (m := _DIGITS.match(value)):
+                    found.add(m.group(1))
+        return found
+
+    @cached_property
     def url(self) -> str:
         return canonical(self.page, self.html) or self.page.url
 
@@ -132,7 +193,7 @@ class Doc:
     def title(self) -> str | None:
         """The product title: the product h1 of Woo/Magento/Shopify themes, else the only h1."""
         for q in ("h1.product_title", "h1.product-title", "h1.page-title", "h1 [itemprop=name]", "h1"):
-            found = [h for h in self.css(q) if not in_noise(h)]
+            found = [h for h in self.css(q) if not self.noisy(h)]
             if found and (q != "h1" or len(found) == 1):
                 return text(node_text(found[0]))
         return None

@@ -7,12 +7,12 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from goodseed_dagster.scraping.extract.common import absolute
+from goodseed_dagster.scraping.extract.budget import checkpoint
+from goodseed_dagster.scraping.extract.common import absolute, link_hrefs
+from goodseed_dagster.scraping.extract.tags import elements
 
-_LOC = re.compile(r"<loc>\s*(.*?)\s*</loc>", re.I | re.S)
-_A = re.compile(r"<a\b[^>]*?\bhref=(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I)
-_LINK_NEXT = re.compile(r"<link\b[^>]*\brel=[\"']?next\b[^>]*>", re.I)
-_HREF = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.I)
+# An anchor's href; the tag never extends past the next "<", so each "<" starts one attempt at most.
+_A = re.compile(r"<a\b[^<>]*?\bhref=(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I)
 _SKIP_PATH = re.compile(
     r"/(?:cart|checkout|basket|account|login|logout|register|wishlist|compare|search|wp-admin|wp-login\.php|"
     r"my-account|customer|admin|feed)(?:/|$|\?|\.)",
@@ -30,10 +30,9 @@ def is_sitemap(body: bytes) -> bool:
     return b"<urlset" in head or b"<sitemapindex" in head
 
 
-def sitemap_links(body: bytes, page_url: str) -> list[str]:
+def sitemap_links(source: str, page_url: str) -> list[str]:
     """Every same-site <loc> of a sitemap or sitemap index."""
-    source = body.decode("utf-8", errors="replace")
-    return [u for m in _LOC.finditer(source) if (u := absolute(html.unescape(m.group(1)), page_url))]
+    return [u for _, loc in elements(source, "loc") if (u := absolute(html.unescape(loc.strip()), page_url))]
 
 
 def crawlable(url: str) -> bool:
@@ -46,9 +45,13 @@ def crawlable(url: str) -> bool:
 # resolution provably depends on nothing but the base's scheme and host (root-relative paths and
 # absolute http(s) URLs with a host) are kept here, so a hit gives exactly what absolute() +
 # crawlable() would. Shop pages repeat their menus and footers, so most anchors resolve by one hit.
+# The memo is bounded in bytes (an estimate of its strings and dict entries), not in entries: a few
+# pages of long unique hrefs must not keep hundreds of megabytes alive.
 _RESOLVED: dict[tuple[str, str], dict[str, str | None]] = {}
-_RESOLVED_MAX = 50_000  # hrefs remembered per process before the memo starts over
-_resolved_count = 0
+RESOLVED_MAX_BYTES = 16 * 1024 * 1024  # per process; past it the memo starts over
+MEMO_MAX_HREF = 512  # longer hrefs are resolved each time, never remembered
+_ENTRY_BYTES = 200  # a dict slot and two str headers, roughly
+_resolved_bytes = 0
 _UNSAFE = ("\t", "\r", "\n")  # urlsplit deletes these anywhere in a URL, which could change its shape
 
 
@@ -69,38 +72,41 @@ def _resolve(ref: str, page_url: str) -> str | None:
     return u if u and crawlable(u) else None
 
 
-def html_links(body: bytes, page_url: str) -> list[str]:
-    """Same-site anchors (and <link rel=next>) of an HTML page, minus carts, accounts and assets."""
-    global _resolved_count
-    source = body.decode("utf-8", errors="replace")
-    # At most one of the three alternatives matches; an empty href is "" either way (never a link).
-    refs = [a or b or c for a, b, c in _A.findall(source)]
-    for tag in _LINK_NEXT.findall(source):
-        h = _HREF.search(tag)
-        if h:
-            refs.append(h.group(1))
+def _origin_memo(page_url: str) -> dict[str, str | None]:
+    """The cross-page memo of the page's origin (a fresh one when the memo is over its byte bound)."""
+    global _resolved_bytes
     try:
         base = urlsplit(page_url)
     except ValueError:  # absolute() refuses every href of such a page; keep nothing across pages
-        memo: dict[str, str | None] = {}
-    else:
-        if _resolved_count > _RESOLVED_MAX:
-            _RESOLVED.clear()
-            _resolved_count = 0
-        memo = _RESOLVED.setdefault((base.scheme, base.netloc), {})
+        return {}
+    if _resolved_bytes > RESOLVED_MAX_BYTES:
+        _RESOLVED.clear()
+        _resolved_bytes = 0
+    return _RESOLVED.setdefault((base.scheme, base.netloc), {})
+
+
+def html_links(source: str, page_url: str) -> list[str]:
+    """Same-site anchors (and <link rel=next>) of an HTML page, minus carts, accounts and assets."""
+    global _resolved_bytes
+    # At most one of the three alternatives matches; an empty href is "" either way (never a link).
+    refs = [a or b or c for a, b, c in _A.findall(source)]
+    refs.extend(link_hrefs(source, "next"))
+    memo = _origin_memo(page_url)
     out = []
     page_memo: dict[str, str | None] = {}  # hrefs that depend on the page's own path or query
     miss = _MISS
-    for ref in refs:
+    for i, ref in enumerate(refs):
+        if not i % 512:
+            checkpoint()
         u = memo.get(ref, miss)
         if u is miss:
             u = page_memo.get(ref, miss)
             if u is miss:
                 u = _resolve(ref, page_url)
                 stripped = ref.strip()
-                if stripped and _origin_only(html.unescape(stripped)):
+                if stripped and len(ref) <= MEMO_MAX_HREF and _origin_only(html.unescape(stripped)):
                     memo[ref] = u
-                    _resolved_count += 1
+                    _resolved_bytes += len(ref) + len(u or "") + _ENTRY_BYTES
                 else:
                     page_memo[ref] = u
         if u is not None:

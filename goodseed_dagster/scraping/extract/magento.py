@@ -10,15 +10,14 @@
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from typing import Any
 
+from goodseed_dagster.scraping.extract.budget import checkpoint
 from goodseed_dagster.scraping.extract.common import decimal, in_stock, joined, text, text_price
-from goodseed_dagster.scraping.extract.dom import Doc, Element, in_noise, node_text, select, struck
+from goodseed_dagster.scraping.extract.dom import Doc, Element, node_text, select, struck
+from goodseed_dagster.scraping.extract.tags import attributes
 from goodseed_dagster.scraping.models import RawOffer
-
-_INIT = re.compile(r"<script\b[^>]*type=[\"']?text/x-magento-init[\"']?[^>]*>(.*?)</script\s*>", re.I | re.S)
 
 
 def _grouped_rows(doc: Doc) -> list[Element]:
@@ -29,7 +28,7 @@ def _grouped_rows(doc: Doc) -> list[Element]:
             for inp in doc.css("input[name^='super_group[']")
             if (tr := next(inp.iterancestors("tr"), None)) is not None
         ]
-    return [r for r in dict.fromkeys(rows) if not in_noise(r)]
+    return [r for r in dict.fromkeys(rows) if not doc.noisy(r)]
 
 
 def _child_price(row: Element, currency: str | None) -> tuple[Decimal | None, Decimal | None, str | None]:
@@ -67,6 +66,7 @@ def magento_grouped(doc: Doc) -> list[RawOffer]:
     """One offer per child row of a grouped product that states a pack size and a final price."""
     out = []
     for row in _grouped_rows(doc):
+        checkpoint()
         names = select(row, ".product-item-name, [itemprop=name]")
         label = text(node_text(names[0])) if names else None
         price, regular, cur = _child_price(row, doc.currency)
@@ -118,9 +118,14 @@ def _amount(prices: Any, key: str) -> Decimal | None:
 def magento_configurable(doc: Doc) -> list[RawOffer]:
     """One offer per pack option of the configurable widget's jsonConfig."""
     out: list[RawOffer] = []
-    for m in _INIT.finditer(doc.html):
+    for attrs, body in doc.scripts:
+        checkpoint()
+        if "x-magento-init" not in attrs.lower() or attributes(attrs).get("type", "").strip().lower() != (
+            "text/x-magento-init"
+        ):
+            continue
         try:
-            data = json.loads(m.group(1))
+            data = json.loads(body)
         except (ValueError, RecursionError):
             continue
         for config in _configs(data):
@@ -159,6 +164,7 @@ def _config_offers(doc: Doc, config: dict[str, Any]) -> list[RawOffer]:
     prices = config["optionPrices"]
     out = []
     for child, picks in _children(config).items():
+        checkpoint()
         price = _amount(prices.get(child), "finalPrice")
         if price is None:
             continue

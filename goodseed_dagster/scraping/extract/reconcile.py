@@ -32,22 +32,21 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from goodseed_dagster.scraping.extract.budget import checkpoint
 from goodseed_dagster.scraping.extract.common import text
 from goodseed_dagster.scraping.extract.dom import Doc
 from goodseed_dagster.scraping.extract.magento import magento_configurable, magento_grouped
+from goodseed_dagster.scraping.extract.microdata import microdata
 from goodseed_dagster.scraping.extract.schema_org import product_nodes
 from goodseed_dagster.scraping.extract.scripts import script_data, shopify_script
-from goodseed_dagster.scraping.extract.structured import jsonld, microdata, opengraph
+from goodseed_dagster.scraping.extract.structured import jsonld, meta_tags, opengraph
 from goodseed_dagster.scraping.extract.visible_text import ShellPageError, is_shell, visible_price
 from goodseed_dagster.scraping.extract.woo_forms import woo_simple, woo_table, woo_variations
 from goodseed_dagster.scraping.models import STATED, Platform, RawOffer
 
 Adapter = Callable[[Doc], list[RawOffer]]
-_META_CURRENCY = re.compile(
-    r"<meta\b[^>]*(?:itemprop=[\"']?priceCurrency|property=[\"'](?:product|og):price:currency)[\"']?[^>]*"
-    r"\bcontent=[\"']([A-Za-z]{3})[\"']",
-    re.I,
-)
+_CURRENCY_KEYS = ("pricecurrency", "product:price:currency", "og:price:currency")
+_ISO = re.compile(r"[A-Za-z]{3}")
 
 # (adapter, lowercase source markers of which at least one must occur, and a second group likewise)
 _FORM: tuple[tuple[Adapter, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -71,16 +70,22 @@ def _priced(offers: list[RawOffer]) -> bool:
 def _form_tier(doc: Doc) -> list[RawOffer]:
     for adapter, first, second in _FORM:
         if doc.has(*first) and (not second or doc.has(*second)):
+            checkpoint()
             offers = adapter(doc)
             if _priced(offers):
                 return offers
     return []
 
 
+def _jsonld(doc: Doc) -> list[RawOffer]:
+    return jsonld(doc.page, doc.currency, doc.html)
+
+
 def _structured(doc: Doc, platform: Platform) -> list[RawOffer]:
-    order = (microdata, jsonld) if platform == "microdata" else (jsonld, microdata)
+    order: tuple[Adapter, Adapter] = (microdata, _jsonld) if platform == "microdata" else (_jsonld, microdata)
     for adapter in order:
-        offers = adapter(doc.page, doc.currency, doc.html)
+        checkpoint()
+        offers = adapter(doc)
         if offers:
             return offers
     return []
@@ -98,6 +103,7 @@ def html_offers(doc: Doc, platform: Platform) -> list[RawOffer]:
     if is_shell(doc):
         raise ShellPageError(doc.page.url)
     for late in (script_data, lambda d: opengraph(d.page, d.currency, d.html), visible_price):
+        checkpoint()
         found = late(doc)
         if _priced(found):
             return finish(doc, found)
@@ -156,6 +162,7 @@ def _fill(offer: RawOffer, field: str, get: Callable[[], Any], source: str) -> N
         _set(offer, field, get(), source)
 
 
+_SELF_CONTAINED = ("jsonld", "microdata", "opengraph", "script_data", "shopify_script")  # state their own
 _ATTRIBUTE_TABLES = (
     "woocommerce-product-attributes",
     "shop_attributes",
@@ -164,30 +171,50 @@ _ATTRIBUTE_TABLES = (
 )
 
 
+def _meta_currency(doc: Doc) -> str | None:
+    """The currency the price meta tags state (itemprop=priceCurrency, product:/og:price:currency)."""
+    if not doc.has("currency"):
+        return None
+    meta = meta_tags(doc.html)
+    found = (v.strip() for k in _CURRENCY_KEYS if (v := meta.get(k)) is not None)
+    return next((v.upper() for v in found if _ISO.fullmatch(v)), None)
+
+
 def finish(doc: Doc, offers: list[RawOffer]) -> list[RawOffer]:
-    """Stamp the adapter's own fields, then fill the rest from page facts by the documented order."""
-    structured = any(o.adapter in ("jsonld", "microdata", "opengraph") for o in offers)
-    facts = {} if structured else _ld_facts(doc)
-    meta = _META_CURRENCY.search(doc.html)
-    tables = doc.has(*_ATTRIBUTE_TABLES)
+    """Stamp the adapter's own fields, then fill the rest from page facts by the documented order.
+    Every page fact is read once per page, never once per offer."""
     for o in offers:
+        checkpoint()
         for field in STATED:
             if getattr(o, field) is not None:
                 o.extra.setdefault(f"{field}_source", o.adapter)
-        if o.adapter in ("jsonld", "microdata", "opengraph", "script_data", "shopify_script"):
+        if o.adapter in _SELF_CONTAINED:
             _set(o, "currency", doc.currency, "config")
-            continue
+    filled = [o for o in offers if o.adapter not in _SELF_CONTAINED]
+    if filled:
+        structured = any(o.adapter in ("jsonld", "microdata", "opengraph") for o in offers)
+        _fill_from_page(doc, filled, structured)
+    return offers
+
+
+def _fill_from_page(doc: Doc, offers: list[RawOffer], structured: bool) -> None:
+    """Name, currency, breeder and labels the winning adapter did not state, from the page's facts."""
+    facts = {} if structured else _ld_facts(doc)
+    meta = _meta_currency(doc)
+    tables = doc.has(*_ATTRIBUTE_TABLES)
+    brands = tables or doc.has('itemprop="brand', "itemprop=brand", "itemprop='brand")
+    for o in offers:
+        checkpoint()
         _set(o, "name", o.extra.pop("row_name", None), "pack_table_label")
         _set(o, "name", facts.get("name"), "jsonld")
         _fill(o, "name", lambda: doc.title, "title")
         if "currency" in facts or meta:
             o.currency = None
             _set(o, "currency", facts.get("currency"), "jsonld")
-            _set(o, "currency", meta.group(1).upper() if meta else None, "meta")
+            _set(o, "currency", meta, "meta")
         _set(o, "breeder", facts.get("breeder"), "jsonld")
-        if tables or doc.has('itemprop="brand', "itemprop=brand", "itemprop='brand"):
+        if brands:
             _fill(o, "breeder", lambda: doc.brand, "attributes")
         if tables:
             _fill(o, "labels", lambda: doc.kind_labels, "attributes")
         _set(o, "currency", doc.currency, "config")
-    return offers

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from goodseed_dagster.scraping.extract.budget import checkpoint
 from goodseed_dagster.scraping.extract.common import absolute, decimal, in_stock, quantity, text
 from goodseed_dagster.scraping.models import RawOffer
 
@@ -59,6 +60,7 @@ def _brand(node: dict[str, Any]) -> str | None:
 
 def _flat_offers(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
     for o in _as_list(value):
+        checkpoint()
         if not isinstance(o, dict) or depth > 4:
             continue
         if "AggregateOffer" in types_of(o):

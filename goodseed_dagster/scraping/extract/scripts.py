@@ -18,18 +18,13 @@ from urllib.parse import urlsplit
 
 import chompjs
 
+from goodseed_dagster.scraping.extract.budget import checkpoint
 from goodseed_dagster.scraping.extract.common import decimal, in_stock, joined, text
 from goodseed_dagster.scraping.extract.dom import Doc
 from goodseed_dagster.scraping.models import RawOffer
 
-_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.I | re.S)
 _PRODUCT_JSON = re.compile(r"ProductJson|product-json|data-product-json|product_json", re.I)
-_OWN_IDS = (
-    re.compile(r"\bpostid-(\d+)\b"),
-    re.compile(r"name=[\"']add-to-cart[\"'][^>]*\bvalue=[\"']?(\d+)", re.I),
-    re.compile(r"<form\b[^>]*variations_form[^>]*data-product_id=[\"']?(\d+)", re.I),
-    re.compile(r"<input\b[^>]*name=[\"']product[\"'][^>]*value=[\"']?(\d+)", re.I),
-)
+_SRC = re.compile(r"\bsrc=", re.I)
 _MAX_SCRIPT = 400_000
 _PACK_KEYS = ("size", "pack")  # a product object's own pack label (its title/name is the product's)
 _VARIANT_KEYS = ("option1", "option2", "option3", "public_title", "title", "name", *_PACK_KEYS)
@@ -37,9 +32,9 @@ _VARIANT_KEYS = ("option1", "option2", "option3", "public_title", "title", "name
 
 def _scripts(doc: Doc) -> Iterator[tuple[str, str]]:
     """(attributes, body) of every inline script that is not JSON-LD."""
-    for m in _SCRIPT.finditer(doc.html):
-        attrs, body = m.group(1), m.group(2)
-        if re.search(r"\bsrc=", attrs, re.I) or "ld+json" in attrs.lower() or len(body) > _MAX_SCRIPT:
+    for attrs, body in doc.scripts:
+        checkpoint()
+        if _SRC.search(attrs) or "ld+json" in attrs.lower() or len(body) > _MAX_SCRIPT:
             continue
         yield attrs, body
 
@@ -65,9 +60,8 @@ def tied(doc: Doc, obj: dict[str, Any]) -> str | None:
     handle = obj.get("handle") or obj.get("slug")
     if isinstance(handle, str) and handle and any(p.endswith("/" + handle.lower()) for p in paths):
         return "handle"
-    own = {m for pattern in _OWN_IDS for m in pattern.findall(doc.html)}
     for key in ("id", "product_id", "productId", "item_id"):
-        if str(obj.get(key)) in own:
+        if str(obj.get(key)) in doc.product_ids:
             return "id"
     title = _norm(doc.title)
     if title and any(_norm(obj.get(k)) == title for k in ("title", "name", "item_name")):
@@ -171,6 +165,7 @@ def script_data(doc: Doc) -> list[RawOffer]:
             continue
         for data in _parsed(body):
             for obj in _objects(data):
+                checkpoint()
                 tie = tied(doc, obj)
                 if tie and (offers := _offers(doc, obj, "script_data", tie)):
                     return offers

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 
 from parsel import Selector, SelectorList
 
+from goodseed_dagster.scraping.extract.budget import checkpoint
 from goodseed_dagster.scraping.extract.common import absolute, in_stock, text, text_price
+from goodseed_dagster.scraping.extract.decoding import decode
 from goodseed_dagster.scraping.models import Page, RawOffer
 
 SELECTOR_KEYS = (
@@ -41,7 +43,7 @@ def page_selector(page: Page) -> Selector:
     last = _LAST
     if last is not None and last[0] is page.body and last[1] == page.url:
         return last[2]
-    sel = Selector(text=page.body.decode("utf-8", errors="replace"), base_url=page.url)
+    sel = Selector(text=decode(page), base_url=page.url)
     _LAST = (page.body, page.url, sel)
     return sel
 
@@ -79,6 +81,7 @@ def selector_offers(page: Page, selectors: Mapping[str, str], currency: str | No
     rows = select(root, selectors.get("variant_row")) if selectors.get("variant_row") else [root]
     out = []
     for row in rows:
+        checkpoint()
         label = first_text(row, selectors.get("pack"))
         price, cur = text_price(first_text(row, selectors.get("price")), currency)
         was, _ = text_price(first_text(row, selectors.get("regular_price")), currency)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from goodseed_dagster.scraping.extract.budget import checkpoint
 from goodseed_dagster.scraping.extract.common import decimal, joined, text
 from goodseed_dagster.scraping.models import Page, RawOffer
 
@@ -37,6 +38,7 @@ def shopify_json(page: Page, data: Any, currency: str | None) -> list[RawOffer]:
     root = _store_root(page.url)
     out: list[RawOffer] = []
     for product in data.get("products", []):
+        checkpoint()
         if not isinstance(product, dict) or not isinstance(product.get("handle"), str):
             continue
         handle = product["handle"]

@@ -1,32 +1,31 @@
-"""Structured-data adapters for HTML pages: JSON-LD (fast path), microdata (extruct), OpenGraph.
+"""Structured-data adapters for HTML pages: JSON-LD (fast path) and OpenGraph; microdata is microdata.py.
 
-JSON-LD is read straight from the script tags with a regex and json.loads: no selector tree, which
-keeps parsing near a millisecond per page. Microdata needs a DOM, so it goes through extruct.
+JSON-LD is read straight from the script tags (a linear scan, tags.py) and json.loads: no selector
+tree, which keeps parsing near a millisecond per page.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-import extruct
-from lxml.etree import ParserError, XMLSyntaxError
-
-from goodseed_dagster.scraping.extract.common import Lowered, canonical, decode, in_stock, text, text_price
+from goodseed_dagster.scraping.extract.budget import checkpoint
+from goodseed_dagster.scraping.extract.common import canonical, in_stock, text, text_price
+from goodseed_dagster.scraping.extract.decoding import decode
 from goodseed_dagster.scraping.extract.schema_org import offers_of, product_nodes
+from goodseed_dagster.scraping.extract.tags import attributes, elements, start_tags
 from goodseed_dagster.scraping.models import Page, RawOffer
-
-_LD = re.compile(r"<script\b[^>]*\btype=[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>", re.I | re.S)
-_META = re.compile(r"<meta\b[^>]*>", re.I)
-_ATTR = re.compile(r"\b(property|name|content)=(?:\"([^\"]*)\"|'([^']*)')", re.I)
 
 
 def jsonld_documents(html: str) -> list[Any]:
     """Every parseable JSON-LD block (broken blocks are skipped, as browsers and Google do)."""
     docs = []
-    for m in _LD.finditer(html):
-        raw = m.group(1).strip()
+    for attrs, body in elements(html, "script"):
+        checkpoint()
+        kind = attributes(attrs).get("type", "") if "ld+json" in attrs.lower() else ""
+        if not kind.strip().lower().startswith("application/ld+json"):
+            continue
+        raw = body.strip()
         if raw.startswith("<!--"):
             raw = raw.removeprefix("<!--").removesuffix("-->")
         try:
@@ -34,6 +33,17 @@ def jsonld_documents(html: str) -> list[Any]:
         except (ValueError, RecursionError):
             continue
     return docs
+
+
+def meta_tags(html: str) -> dict[str, str]:
+    """`<meta property|name|itemprop=... content=...>` of the page, keys lowercased, the first one wins."""
+    meta: dict[str, str] = {}
+    for tag in start_tags(html, "meta"):
+        attrs = attributes(tag)
+        key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+        if key and "content" in attrs:
+            meta.setdefault(key.lower(), attrs["content"])
+    return meta
 
 
 def has_jsonld_product(html: str) -> bool:
@@ -47,38 +57,15 @@ def jsonld(page: Page, currency: str | None, html: str | None = None) -> list[Ra
     out: list[RawOffer] = []
     for doc in jsonld_documents(html):
         for node in product_nodes(doc):
+            checkpoint()
             out.extend(offers_of(node, page.url, canon, currency, "jsonld"))
-    return out
-
-
-def microdata(page: Page, currency: str | None, html: str | None = None) -> list[RawOffer]:
-    """Offers from schema.org microdata (itemscope Product), through extruct."""
-    html = decode(page) if html is None else html
-    if "itemscope" not in Lowered(html):
-        return []
-    try:
-        data = extruct.extract(html, base_url=page.url, syntaxes=["microdata"], uniform=True)
-    except (ParserError, XMLSyntaxError, ValueError, TypeError, AttributeError):
-        return []
-    canon = canonical(page, html)
-    out: list[RawOffer] = []
-    for node in product_nodes(data.get("microdata", [])):
-        out.extend(offers_of(node, page.url, canon, currency, "microdata"))
     return out
 
 
 def opengraph(page: Page, currency: str | None, html: str | None = None) -> list[RawOffer]:
     """Last resort: og:/product: price meta tags (one offer; its pack is whatever the og:title states)."""
     html = decode(page) if html is None else html
-    meta: dict[str, str] = {}
-    for tag in _META.findall(html):
-        attrs = {
-            m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
-            for m in _ATTR.finditer(tag)
-        }
-        key = attrs.get("property") or attrs.get("name")
-        if key and "content" in attrs:
-            meta.setdefault(key.lower(), attrs["content"])
+    meta = meta_tags(html)
     amount = meta.get("product:price:amount") or meta.get("og:price:amount")
     if amount is None:
         return []

@@ -14,6 +14,7 @@ import re
 from decimal import Decimal
 
 from goodseed_dagster.errors import ExtractError
+from goodseed_dagster.scraping.extract.budget import checkpoint
 from goodseed_dagster.scraping.extract.common import in_stock, text_price
 from goodseed_dagster.scraping.extract.dom import (
     Doc,
@@ -33,9 +34,11 @@ _MOUNT = re.compile(
     r"\bng-version=|data-reactroot|data-server-rendered",
     re.I,
 )
-_NOSCRIPT_JS = re.compile(r"<noscript\b[^>]*>[^<]{0,200}?javascript", re.I)
-_HIDDEN = re.compile(r"<(head|script|style|noscript|template|svg)\b.*?</\1\s*>", re.I | re.S)
-_TAG = re.compile(r"<[^>]*>")
+_NOSCRIPT_JS = re.compile(r"<noscript\b[^<>]*>[^<]{0,200}?javascript", re.I)  # "<" bounds each attempt
+_VISIBLE_TEXT = (
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template"
+    " or ancestor::svg)]"
+)
 _NOT_PRICE = re.compile(
     r"points?\b|save|saving|\boff\b|btc|bitcoin|\beth\b|crypto|reward|earn|was\b|rrp|from\b", re.I
 )
@@ -51,9 +54,11 @@ class ShellPageError(ExtractError):
         super().__init__(url, SHELL_REASON)
 
 
-def visible_length(html: str) -> int:
+def visible_length(doc: Doc) -> int:
     """Characters of text a browser without JavaScript would show in the body."""
-    return len(" ".join(_TAG.sub(" ", _HIDDEN.sub(" ", html)).split()))
+    if doc.root is None:
+        return 0
+    return len(" ".join(" ".join(doc.root.xpath(_VISIBLE_TEXT)).split()))
 
 
 def is_shell(doc: Doc) -> bool:
@@ -62,29 +67,44 @@ def is_shell(doc: Doc) -> bool:
         return False
     if not (_MOUNT.search(doc.html) or _NOSCRIPT_JS.search(doc.html)):
         return False
-    return visible_length(doc.html) < 200
+    return visible_length(doc) < 200
 
 
 def _buy_controls(doc: Doc) -> list[Element]:
     found = []
     for el in doc.css("button, input[type=submit], a.button, [name=add-to-cart]"):
-        if not in_noise(el) and _BUY.search(
+        checkpoint()
+        if not doc.noisy(el) and _BUY.search(
             f"{classes(el)} {el.get('name') or ''} {node_text(el)} {el.get('value') or ''}"
         ):
             found.append(el)
     return found
 
 
+def _holders(block: Element) -> set[Element]:
+    """Elements under `block` that hold a price element deeper down (one walk up from each price)."""
+    out: set[Element] = set()
+    for el in block.xpath(".//*[contains(@class, 'price') or @itemprop='price']"):
+        node = el.getparent()
+        while node is not None and node is not block and node not in out:
+            out.add(node)
+            node = node.getparent()
+    return out
+
+
 def _prices_in(
     block: Element, currency: str | None
 ) -> tuple[list[tuple[Decimal, str | None]], list[Decimal]]:
-    """(current prices, struck prices) printed in a block, noise excluded."""
+    """(current prices, struck prices) printed in a block, noise excluded; it stops at the second
+    distinct current price (a range, which the caller refuses)."""
     now: list[tuple[Decimal, str | None]] = []
     was: list[Decimal] = []
+    stop, holders = block.getparent(), _holders(block)
+    noise: dict[Element, bool] = {}
+    struck_memo: dict[Element, bool] = {}
     for el in select(block, "[class*=price], [itemprop=price], .amount"):
-        if in_noise(el, block.getparent()) or el.xpath(
-            ".//*[contains(@class, 'price') or @itemprop='price']"
-        ):
+        checkpoint()
+        if el in holders or in_noise(el, stop, noise):
             continue  # leaf price elements only
         shown = node_text(el)
         if _NOT_PRICE.search(shown) or not re.search(r"\d", shown):
@@ -92,14 +112,19 @@ def _prices_in(
         amount, cur = text_price(shown, currency)
         if amount is None or amount == 0:
             continue
-        (was.append(amount) if struck(el, block.getparent()) else now.append((amount, cur)))
+        if struck(el, stop, struck_memo):
+            was.append(amount)
+        else:
+            now.append((amount, cur))
+            if amount != now[0][0]:
+                break
     return now, was
 
 
 def visible_price(doc: Doc) -> list[RawOffer]:
     """One offer from the price printed beside the product title or the add-to-cart control."""
     title = doc.title
-    heads = [h for h in doc.css("h1") if not in_noise(h)]
+    heads = [h for h in doc.css("h1") if not doc.noisy(h)]
     buttons = _buy_controls(doc)
     if not title or len(heads) != 1 or not buttons:
         return []
@@ -109,7 +134,7 @@ def visible_price(doc: Doc) -> list[RawOffer]:
             block = block.getparent()
             if block is None or block.tag in ("body", "html"):
                 break
-            if in_noise(block):
+            if doc.noisy(block):
                 break
             now, was = _prices_in(block, doc.currency)
             if not now:

@@ -16,12 +16,12 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from goodseed_dagster.scraping.extract.budget import checkpoint
 from goodseed_dagster.scraping.extract.common import decimal, in_stock, joined, text, text_price
 from goodseed_dagster.scraping.extract.dom import (
     Doc,
     Element,
     classes,
-    in_noise,
     node_text,
     select,
     struck,
@@ -52,6 +52,7 @@ def woo_variations(doc: Doc) -> list[RawOffer]:
     pid = _PRODUCT_ID.search(doc.html)
     out = []
     for v in variations if isinstance(variations, list) else []:
+        checkpoint()
         if (
             not isinstance(v, dict)
             or v.get("variation_is_visible") is False
@@ -82,19 +83,24 @@ def woo_variations(doc: Doc) -> list[RawOffer]:
 
 
 def _amounts(scope: Element, currency: str | None) -> tuple[Decimal | None, Decimal | None, str | None]:
-    """(price now, struck price, currency) from the woocommerce-Price-amount spans under `scope`."""
+    """(price now, struck price, currency) from the woocommerce-Price-amount spans under `scope`; a
+    second distinct current price (a range) ends the scan."""
     now: list[tuple[Decimal, str | None]] = []
     was: list[Decimal] = []
+    memo: dict[Element, bool] = {}
     for el in select(scope, ".woocommerce-Price-amount, .amount"):
+        checkpoint()
         if el.getparent() is not None and "amount" in classes(el.getparent()):
             continue
         amount, cur = text_price(node_text(el), currency)
         if amount is None:
             continue
-        if struck(el, scope):
+        if struck(el, scope, memo):
             was.append(amount)
         else:
             now.append((amount, cur))
+            if amount != now[0][0]:
+                break
     if len({a for a, _ in now}) != 1:  # none, or a range: no single price for this row
         return None, None, None
     price, cur = now[0]
@@ -172,11 +178,13 @@ def _row_name(row: Element) -> str | None:
 def woo_table(doc: Doc) -> list[RawOffer]:
     """One offer per labelled, priced row of a variation table with buy controls (the first such table)."""
     for table in doc.css("table"):
-        if in_noise(table):
+        checkpoint()
+        if doc.noisy(table):
             continue
         out = []
         seen: set[str] = set()
         for row in select(table, "tr"):
+            checkpoint()
             if not select(row, "td") or (not select(row, _BUY) and _row_stock(row) is None):
                 continue
             label = _row_label(row)
@@ -217,7 +225,7 @@ def woo_table(doc: Doc) -> list[RawOffer]:
 
 def woo_simple(doc: Doc) -> list[RawOffer]:
     """A simple product: form.cart with an add-to-cart control, one price in the summary."""
-    forms = [f for f in doc.css("form.cart") if "variations_form" not in classes(f) and not in_noise(f)]
+    forms = [f for f in doc.css("form.cart") if "variations_form" not in classes(f) and not doc.noisy(f)]
     if len(forms) != 1 or not select(forms[0], "[name=add-to-cart], button.single_add_to_cart_button"):
         return []
     summary = next(
@@ -229,7 +237,7 @@ def woo_simple(doc: Doc) -> list[RawOffer]:
         None,
     )
     prices = (
-        [p for p in doc.css(".price", summary) if not in_noise(p) and not struck(p)]
+        [p for p in doc.css(".price", summary) if not doc.noisy(p) and not doc.struck(p)]
         if summary is not None
         else []
     )

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from goodseed_dagster.scraping.extract.budget import checkpoint
 from goodseed_dagster.scraping.extract.common import absolute, decimal, joined, text
 from goodseed_dagster.scraping.models import Page, RawOffer
 
@@ -67,6 +68,7 @@ def store_api(page: Page, data: Any, currency: str | None) -> list[RawOffer]:
     categories are its labels."""
     out = []
     for item in data if isinstance(data, list) else [data]:
+        checkpoint()
         if not isinstance(item, dict) or item.get("type") not in ("simple", "variation"):
             continue
         prices = item.get("prices")
