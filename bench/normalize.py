@@ -215,44 +215,83 @@ def build_listings(rows: int) -> pl.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # The pandas twin: the rules of normalize/facts.py, text.py and offers.py, in pandas
 
-_MONEY = ("price", "regular_price")
+_TEXT_KEYS = ["name", "variant", "labels", "breeder"]  # offers.py's KEYS
 
 
 def pandas_normalize(df: Any, rates: dict[str, float], base_currency: str) -> tuple[Any, Any]:
-    """(offers, quarantine) as normalize_offers makes them, with pandas .str methods and the same regexes."""
+    """(offers, quarantine) as normalize_offers makes them, with pandas .str methods and the same regexes:
+    the text rules once per distinct (name, variant, labels, breeder), taken back by group number."""
+    import pandas as pd
 
-    pack, sex, flowering = _pd_stated_facts(df)
-    read = df.assign(
-        title=df["name"].str.strip(),
-        breeder_raw=df["breeder"].str.strip(),
-        currency=df["currency"].str.upper(),
-        pack_size=pack,
-        sex=sex,
-        flowering=flowering.fillna("photoperiod"),
-    )
-    names = read[["title", "breeder_raw"]].drop_duplicates()  # the costly rules once per distinct pair
-    names = names.assign(
-        breeder_name=_pd_breeder_display(names["breeder_raw"]),
-        strain_name=_pd_strain_name(names["title"], names["breeder_raw"]),
-    )
-    names = names.assign(
-        breeder_key=_pd_breeder_key(names["breeder_name"]), name_key=_pd_name_key(names["strain_name"])
-    )
-    out = read.merge(names, on=["title", "breeder_raw"], how="left")
-    product = out["product_id"].where(out["product_id"].notna(), out["url"])
-    out["offer_key"] = (product + "#" + out["pack_size"].astype("string")).astype(object)
-    sex_key = out["sex"].fillna("unknown")
-    out["match_key"] = out["breeder_key"] + "|" + out["name_key"] + "|" + sex_key + "|" + out["flowering"]
+    text_row = df.groupby(_TEXT_KEYS, dropna=False, sort=False).ngroup().to_numpy()
+    texts = _pd_texts(df[_TEXT_KEYS].drop_duplicates().reset_index(drop=True))  # in ngroup's order
+    read = texts.take(text_row).set_axis(df.index)
+    product = df["product_id"].where(df["product_id"].notna(), df["url"])
+    one_offer = df.groupby([df["page_url"], product], dropna=False)["url"].transform("size") == 1
+    pack = df["pack_size"].fillna(read["variant_pack"]).fillna(read["name_pack"].where(one_offer))
+    out = df.assign(currency=df["currency"].str.upper(), pack_size=pack)
+    out["offer_key"] = (product + "#" + pack.astype("string")).astype(object)
     table = {"EUR": 1.0, **rates}
     out["per_eur"] = out["currency"].map(table)
     base = (out["price"] / out["per_eur"] * table[base_currency]).round(4)
     out["price_base"] = base.where(base.abs() < 1e10)  # numeric(14, 4) holds less: null, then quarantined
-    positive_pack = out["pack_size"].where(out["pack_size"] > 0).astype("Float64")
+    positive_pack = pack.where(pack > 0).astype("Float64")
     out["price_per_seed_base"] = (out["price_base"] / positive_pack).round(4)
-    out["reason"] = _pd_reason(out)
-    ok = out["reason"].isna()
-    offers = out[ok].assign(base_currency=base_currency, breeder=out["breeder_name"])
+    out["reason"] = _pd_reason(out, read)
+    ok = out["reason"].isna().to_numpy()
+    offers = pd.concat([out.loc[ok, _FROM_LISTING], read.loc[ok, _FROM_TEXTS]], axis=1)
+    offers = offers.assign(base_currency=base_currency)
     return offers[_offer_columns()], out[~ok][[*_listing_columns(), "reason"]]
+
+
+_FROM_LISTING = ["offer_key", "url", "product_id", "pack_size", "price", "currency", "regular_price"]
+_FROM_LISTING += ["price_base", "price_per_seed_base", "in_stock"]
+_FROM_TEXTS = ["title", "breeder_raw", "breeder", "strain_name", "sex", "flowering", "match_key"]
+
+
+def _pd_texts(texts: Any) -> Any:
+    """offers.py's _texts: per distinct text, the facts the rules read (facts.py's read_texts) in NFC, the
+    names (per distinct NFC title and breeder) and the match key."""
+    nfc = {c: texts[c].str.normalize("NFC") for c in _TEXT_KEYS}
+    words = _pd_join(nfc["name"], nfc["variant"])
+    r = _rules()
+    sex = _pd_either(words, r._FEM, "feminized", r._REG, "regular")
+    sex = sex.fillna(_pd_either(nfc["labels"], r._FEM, "feminized", r._REG, "regular"))
+    flowering = _pd_either(words, r._AUTO, "autoflower", r._PHOTO, "photoperiod")
+    flowering = flowering.fillna(_pd_either(nfc["labels"], r._AUTO, "autoflower", r._PHOTO, "photoperiod"))
+    texts = texts.assign(
+        variant_pack=_pd_pack_size(nfc["variant"]),
+        name_pack=_pd_pack_size(nfc["name"]),
+        sex=sex,
+        flowering=flowering.fillna("photoperiod"),
+        title=texts["name"].str.strip(),
+        breeder_raw=texts["breeder"].str.strip(),
+        nfc_title=nfc["name"].str.strip(),
+        nfc_breeder=nfc["breeder"].str.strip(),
+    )
+    names = texts[["nfc_title", "nfc_breeder"]].drop_duplicates()  # the costly rules once per distinct pair
+    names = names.assign(
+        breeder_name=_pd_breeder_display(names["nfc_breeder"]),
+        strain_name=_pd_strain_name(names["nfc_title"], names["nfc_breeder"]),
+    )
+    names = names.assign(
+        breeder_key=_pd_breeder_key(names["breeder_name"]), name_key=_pd_name_key(names["strain_name"])
+    )
+    texts = texts.merge(names, on=["nfc_title", "nfc_breeder"], how="left")
+    sex_key = texts["sex"].fillna("unknown")
+    match_key = texts["breeder_key"] + "|" + texts["name_key"] + "|" + sex_key + "|" + texts["flowering"]
+    texts = texts.drop(columns="breeder").rename(columns={"breeder_name": "breeder"})  # its display name
+    return texts.assign(
+        match_key=match_key,
+        no_name=texts["title"].isna() | (texts["strain_name"].str.len() == 0),
+        long_match=_pd_bytes(match_key) > _max_key_bytes(),
+    )[[*_FROM_TEXTS, "variant_pack", "name_pack", "no_name", "long_match"]]
+
+
+def _max_key_bytes() -> int:
+    from goodseed_dagster.normalize.offers import MAX_KEY_BYTES
+
+    return MAX_KEY_BYTES
 
 
 def _offer_columns() -> list[str]:
@@ -267,7 +306,7 @@ def _listing_columns() -> list[str]:
     return LISTING.names
 
 
-def _pd_reason(out: Any) -> Any:
+def _pd_reason(out: Any, read: Any) -> Any:
     """The first rule a listing breaks (offers.py's _reason), or None."""
     import pandas as pd
 
@@ -280,7 +319,7 @@ def _pd_reason(out: Any) -> Any:
         out["price_per_seed_base"],
     )
     rules = [
-        (out["title"].isna() | (out["strain_name"].str.len() == 0), "no product name"),
+        (read["no_name"], "no product name"),
         (price.isna(), "no price"),
         (price <= 0, "price is not positive"),
         (pack.isna(), "no pack size"),
@@ -291,7 +330,7 @@ def _pd_reason(out: Any) -> Any:
         (base.isna(), "price in the base currency out of range"),
         (((base <= 0) | (per_seed <= 0)).fillna(False), "price in the base currency rounds to zero"),
         (_pd_bytes(out["offer_key"]) > MAX_KEY_BYTES, f"product id or URL longer than {MAX_KEY_BYTES} bytes"),
-        (_pd_bytes(out["match_key"]) > MAX_KEY_BYTES, f"breeder and name longer than {MAX_KEY_BYTES} bytes"),
+        (read["long_match"], f"breeder and name longer than {MAX_KEY_BYTES} bytes"),
         (out["offer_key"].duplicated(keep=False), "duplicate offer (same product and pack)"),
     ]
     reason = pd.Series(None, index=out.index, dtype=object)
@@ -303,24 +342,6 @@ def _pd_reason(out: Any) -> Any:
 def _pd_bytes(text: Any) -> Any:
     """UTF-8 length of each string (0 for null)."""
     return text.astype("str").str.encode("utf-8").str.len().fillna(0)
-
-
-def _pd_stated_facts(df: Any) -> tuple[Any, Any, Any]:
-    """facts.py's stated_facts: (pack_size, sex, flowering), each from the first text that states it."""
-    words = _pd_join(df["name"], df["variant"])
-    product = df["product_id"].where(df["product_id"].notna(), df["url"])
-    one_offer = df.groupby([df["page_url"], product], dropna=False)["url"].transform("size") == 1
-    pack = df["pack_size"].astype("Int64")
-    missing = pack.isna()
-    pack[missing] = _pd_pack_size(df["variant"][missing])
-    missing = pack.isna() & one_offer
-    pack[missing] = _pd_pack_size(df["name"][missing])
-    r = _rules()
-    sex = _pd_either(words, r._FEM, "feminized", r._REG, "regular")
-    sex = sex.fillna(_pd_either(df["labels"], r._FEM, "feminized", r._REG, "regular"))
-    flowering = _pd_either(words, r._AUTO, "autoflower", r._PHOTO, "photoperiod")
-    flowering = flowering.fillna(_pd_either(df["labels"], r._AUTO, "autoflower", r._PHOTO, "photoperiod"))
-    return pack, sex, flowering
 
 
 def _rules() -> Any:
@@ -405,15 +426,17 @@ def _pd_strip_packs(text: Any) -> Any:
     return text
 
 
-def _pd_tidy(words: Any) -> Any:
-    r = _rules()
-    named = (
-        words.str.replace(r._NOISE_WORDS, " ", regex=True)
+def _pd_bare(words: Any) -> Any:
+    return (
+        words.str.replace(_rules()._NOISE_WORDS, " ", regex=True)
         .str.replace(r"\s+", " ", regex=True)
         .str.strip(" .")
-        .str.title()
-        .str.replace("(?i)" + r._NUMBER_MARK, "#", regex=True)
     )
+
+
+def _pd_named(bare: Any) -> Any:
+    r = _rules()
+    named = bare.str.title().str.replace("(?i)" + r._NUMBER_MARK, "#", regex=True)
     for acronym in r._ACRONYMS:
         named = named.str.replace(rf"\b{acronym.title()}\b", acronym, regex=True)
     return named
@@ -426,13 +449,14 @@ def _pd_strain_name(title: Any, breeder: Any) -> Any:
     phrase = _pd_phrase(_pd_words(breeder))
     words = _pd_phrase(_pd_strip_packs(_pd_words(title.str.replace(r._SALE_PREFIX, "", n=1, regex=True))))
     split = pd.Series([w.replace(p, " ") for w, p in zip(words, phrase, strict=True)], index=words.index)
-    without_breeder, breeder_only = _pd_tidy(split), _pd_tidy(phrase)
+    without_breeder, breeder_only = _pd_bare(split), _pd_bare(phrase)
     # the first branch that holds wins, as in pl.when().then().when().then().otherwise()
-    return (
-        _pd_tidy(words)
+    chosen = (
+        _pd_bare(words)
         .mask(breeder_only.str.len() > 0, breeder_only)
         .mask((phrase.str.strip().str.len() > 0) & (without_breeder.str.len() > 0), without_breeder)
     )
+    return _pd_named(chosen)
 
 
 def to_pandas(frame: pl.DataFrame) -> Any:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
+import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -56,10 +60,29 @@ def _api(args: argparse.Namespace) -> int:
     return 0
 
 
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0")
+    return value
+
+
 def _extract(args: argparse.Namespace) -> int:
     from goodseed_dagster.extraction import run_extract
 
-    return run_extract(args.paths, url=args.url, currency=args.currency, explain=args.explain)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8")  # JSON Lines are UTF-8 whatever the locale says
+    limits: dict[str, Any] = {} if args.max_bytes is None else {"max_bytes": int(args.max_bytes)}
+    if args.budget is not None:
+        limits["budget_s"] = args.budget or None  # 0: no budget
+    try:
+        status = run_extract(args.paths, url=args.url, currency=args.currency, explain=args.explain, **limits)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left (`| head`): stop quietly, as a filter killed by SIGPIPE
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+        return 128 + signal.SIGPIPE
+    return status
 
 
 def _reparse(args: argparse.Namespace) -> int:
@@ -125,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--currency", help="fallback ISO 4217 code where the page states none")
     e.add_argument(
         "--explain", action="store_true", help="add adapter, regular_price and per-field source keys"
+    )
+    e.add_argument("--max-bytes", type=_non_negative, help="refuse larger files (default 20000000)")
+    e.add_argument(
+        "--budget", type=_non_negative, metavar="SECONDS", help="CPU seconds per page (default 2; 0: none)"
     )
     e.set_defaults(func=_extract)
 

@@ -4,12 +4,15 @@ scraping/ extracts what each page states (names, variant labels, labels, prices)
 read pack size, sex and flowering from those words, the same rules the offers stage applies. This module
 joins the two (the cores never import each other). `goodseed extract` prints JSON Lines, one object per
 offer: the output contract other tools depend on. With --explain every fact names its producer: the
-adapter or page part that stated it, or for a fact a text rule read, the producer of that text.
+adapter or page part that stated it, or for a fact a text rule read, the producer of that text. A file
+that cannot be read or parsed (missing, over --max-bytes, binary, past the CPU budget) is one stderr line
+and exit status 1; the other files are still processed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -23,10 +26,11 @@ from goodseed_dagster.errors import ExtractError
 from goodseed_dagster.normalize.facts import stated_facts
 from goodseed_dagster.normalize.values import checked_listings
 from goodseed_dagster.schema import FACTS
-from goodseed_dagster.scraping.extract import extract
+from goodseed_dagster.scraping.extract import PAGE_BUDGET_S, extract
 from goodseed_dagster.scraping.models import Page, Platform, RawOffer
 
 _READ = ("pack_size", "sex", "flowering")  # the facts normalize's text rules read
+MAX_BYTES = 20_000_000  # `goodseed extract` refuses larger files (--max-bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +102,10 @@ def read_page(
     platform: Platform = "auto",
     currency: str | None = None,
     selectors: dict[str, str] | None = None,
+    budget_s: float | None = PAGE_BUDGET_S,
 ) -> list[StatedOffer]:
     """Every offer a page states, its facts read by the text rules (ExtractError when it cannot be parsed)."""
-    offers = extract(page, platform=platform, currency=currency, selectors=selectors)
+    offers = extract(page, platform=platform, currency=currency, selectors=selectors, budget_s=budget_s)
     return stated_offers([(page.url, o) for o in offers])
 
 
@@ -120,29 +125,68 @@ def offer_line(source: str, offer: StatedOffer, explain: bool) -> str:
 
 
 def _content_type(path: Path, body: bytes) -> str:
-    head = body.lstrip()[:1]
+    head = body.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
     return "application/json" if path.suffix == ".json" or head in (b"{", b"[") else "text/html"
 
 
+@dataclass(frozen=True, slots=True)
+class _Options:
+    url: str | None
+    currency: str | None
+    explain: bool
+    max_bytes: int
+    budget_s: float | None
+
+
+class _Unreadable(Exception):
+    """A file `goodseed extract` cannot read, with the one line that says why."""
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n % 1_000_000 else f"{n // 1_000_000} MB"
+
+
+def _read(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, reading at most one byte past the limit (a pipe or a device has no size)."""
+    try:
+        with path.open("rb") as f:
+            body = f.read(max_bytes + 1)
+            size = os.fstat(f.fileno()).st_size
+    except OSError as e:
+        raise _Unreadable(f"cannot read: {e.strerror or e}") from e
+    if len(body) > max_bytes:
+        limit = f"over the {_mb(max_bytes)} limit (--max-bytes)"
+        raise _Unreadable(f"{_mb(size)} is {limit}" if size > max_bytes else limit)
+    return body
+
+
+def _lines(source: str, page: Page, opts: _Options) -> list[str]:
+    try:
+        offers = read_page(page, currency=opts.currency, budget_s=opts.budget_s)
+    except ExtractError as e:
+        raise _Unreadable(f"cannot parse: {e.reason}") from e
+    return [offer_line(source, offer, opts.explain) for offer in offers]
+
+
 def run_extract(paths: Sequence[str], *, url: str | None = None, currency: str | None = None, explain: bool = False,
+                max_bytes: int = MAX_BYTES, budget_s: float | None = PAGE_BUDGET_S,
                 out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:  # fmt: skip
-    """Exit status 1 when any file could not be read or parsed; the other files are still processed."""
+    """Exit status 1 when any file could not be read or parsed (one stderr line each); the other files are
+    still processed. A file's offers are written together, once all of them are formatted."""
+    opts = _Options(url, currency, explain, max_bytes, budget_s)
     status = 0
     for source in paths:
         path = Path(source)
         try:
-            body = path.read_bytes()
-        except OSError as e:
-            print(f"goodseed extract: {source}: cannot read: {e.strerror or e}", file=err)
+            body = _read(path, opts.max_bytes)
+            page = Page(
+                url=opts.url or path.resolve().as_uri(), body=body, content_type=_content_type(path, body)
+            )
+            lines = _lines(source, page, opts)
+        except _Unreadable as e:
+            print(f"goodseed extract: {source}: {e}", file=err)
             status = 1
             continue
-        page = Page(url=url or path.resolve().as_uri(), body=body, content_type=_content_type(path, body))
-        try:
-            offers = read_page(page, currency=currency)
-        except ExtractError as e:
-            print(f"goodseed extract: {source}: cannot parse: {e.reason}", file=err)
-            status = 1
-            continue
-        for offer in offers:
-            print(offer_line(source, offer, explain), file=out)
+        if lines:
+            out.write("\n".join(lines) + "\n")
     return status

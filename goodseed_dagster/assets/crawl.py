@@ -48,6 +48,7 @@ def raw_pages(
         "links_failed": result.links_failed,
         "abandoned_crawls_closed": out.abandoned,
         "stopped_reason": result.stopped_reason or "",
+        "robots": result.robots,
         "archive": store.location,
     }
     if result.status == "failed":

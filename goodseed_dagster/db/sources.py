@@ -138,24 +138,24 @@ def finish_crawl(
 _CRAWL_COLUMNS = "id, seller, started_at, finished_at, status, stopped_reason, extracted_at, merged_at"
 
 
-def latest_crawl(conn: Connection, seller: str) -> Crawl | None:
-    """The seller's newest crawl that fetched something (ok or partial; a failed one archived nothing)."""
+def _newest_crawl(conn: Connection, seller: str, where: str, order: str = "id DESC") -> Crawl | None:
     row = conn.execute(
-        text(f"""SELECT {_CRAWL_COLUMNS} FROM core.crawls WHERE seller = :seller AND status IN ('ok', 'partial')
-                 ORDER BY id DESC LIMIT 1"""),
+        text(
+            f"SELECT {_CRAWL_COLUMNS} FROM core.crawls WHERE seller = :seller AND {where} ORDER BY {order} LIMIT 1"
+        ),
         {"seller": seller},
     ).first()
     return Crawl(**row._mapping) if row else None
+
+
+def latest_crawl(conn: Connection, seller: str) -> Crawl | None:
+    """The seller's newest crawl that fetched something (ok or partial; a failed one archived nothing)."""
+    return _newest_crawl(conn, seller, "status IN ('ok', 'partial')")
 
 
 def last_extracted_crawl(conn: Connection, seller: str) -> Crawl | None:
     """The crawl whose listings are the seller's current ones (the one most recently extracted)."""
-    row = conn.execute(
-        text(f"""SELECT {_CRAWL_COLUMNS} FROM core.crawls WHERE seller = :seller AND extracted_at IS NOT NULL
-                 ORDER BY extracted_at DESC LIMIT 1"""),
-        {"seller": seller},
-    ).first()
-    return Crawl(**row._mapping) if row else None
+    return _newest_crawl(conn, seller, "extracted_at IS NOT NULL", "extracted_at DESC")
 
 
 def mark_extracted(conn: Connection, crawl_id: int) -> None:
@@ -166,12 +166,7 @@ def mark_extracted(conn: Connection, crawl_id: int) -> None:
 
 def last_merged_crawl(conn: Connection, seller: str) -> Crawl | None:
     """The newest crawl whose offers were merged into core.offers: what the seller's offers show now."""
-    row = conn.execute(
-        text(f"""SELECT {_CRAWL_COLUMNS} FROM core.crawls WHERE seller = :seller AND merged_at IS NOT NULL
-                 ORDER BY started_at DESC, id DESC LIMIT 1"""),
-        {"seller": seller},
-    ).first()
-    return Crawl(**row._mapping) if row else None
+    return _newest_crawl(conn, seller, "merged_at IS NOT NULL", "started_at DESC, id DESC")
 
 
 def mark_merged(conn: Connection, crawl_id: int) -> None:

@@ -27,9 +27,10 @@ def run_summary(conn: Connection, since_crawl_id: int) -> RunSummary:
     """Counts over crawls newer than `since_crawl_id` (this run) and the current catalogue."""
     crawl = conn.execute(
         text("""
-        SELECT count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE status = 'partial') AS partial,
-               count(*) FILTER (WHERE status = 'failed') AS failed, coalesce(sum(pages), 0)::bigint AS pages,
-               coalesce(sum(not_modified), 0)::bigint AS not_modified, coalesce(sum(bytes), 0)::bigint AS bytes
+        SELECT count(*) FILTER (WHERE status = 'ok') AS sellers_ok,
+               count(*) FILTER (WHERE status = 'partial') AS sellers_partial,
+               count(*) FILTER (WHERE status = 'failed') AS sellers_failed, coalesce(sum(pages), 0)::bigint AS pages,
+               coalesce(sum(not_modified), 0)::bigint AS pages_not_modified, coalesce(sum(bytes), 0)::bigint AS bytes
         FROM core.crawls WHERE id > :since"""),
         {"since": since_crawl_id},
     ).one()
@@ -37,8 +38,8 @@ def run_summary(conn: Connection, since_crawl_id: int) -> RunSummary:
         text("""
         SELECT count(*) FILTER (WHERE EXISTS (
                    SELECT 1 FROM core.price_history p
-                   WHERE p.seller = h.seller AND p.offer_key = h.offer_key AND p.crawl_id < h.crawl_id)) AS changes,
-               count(*) AS rows
+                   WHERE p.seller = h.seller AND p.offer_key = h.offer_key AND p.crawl_id < h.crawl_id)) AS price_changes,
+               count(*) AS price_history_rows
         FROM core.price_history h WHERE h.crawl_id > :since"""),
         {"since": since_crawl_id},
     ).one()
@@ -47,23 +48,10 @@ def run_summary(conn: Connection, since_crawl_id: int) -> RunSummary:
         SELECT (SELECT count(*) FROM core.offers WHERE active) AS offers,
                (SELECT count(*) FROM core.strains) AS strains,
                (SELECT count(*) FROM (SELECT strain_key FROM core.offers WHERE active AND strain_key IS NOT NULL
-                                      GROUP BY strain_key HAVING count(DISTINCT seller) > 1) s) AS shared,
+                                      GROUP BY strain_key HAVING count(DISTINCT seller) > 1) s) AS strains_sold_by_several,
                (SELECT count(*) FROM core.quarantine) AS quarantined""")
     ).one()
-    return RunSummary(
-        sellers_ok=crawl.ok,
-        sellers_partial=crawl.partial,
-        sellers_failed=crawl.failed,
-        pages=crawl.pages,
-        pages_not_modified=crawl.not_modified,
-        bytes=crawl.bytes,
-        offers=totals.offers,
-        strains=totals.strains,
-        strains_sold_by_several=totals.shared,
-        price_history_rows=history.rows,
-        price_changes=history.changes,
-        quarantined=totals.quarantined,
-    )
+    return RunSummary(**crawl._mapping, **history._mapping, **totals._mapping)
 
 
 def last_crawl_id(conn: Connection) -> int:

@@ -2,6 +2,8 @@
 
 The whole transformation is polars expressions over the seller's frame; nothing is dropped silently:
 every listing becomes an offer or a quarantine row with its reason. Prices stay Decimal throughout.
+The text rules run once per distinct text (facts.py); what is computed per listing is kept to the few
+columns the rules need, so a million listings normalize in well under a GiB.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from goodseed_dagster.normalize.facts import stated_facts
+from goodseed_dagster.normalize.facts import TEXTS, distinct_texts, read_texts, stated_pack
 from goodseed_dagster.normalize.text import (
     breeder_display_expr,
     breeder_key_expr,
@@ -30,54 +32,126 @@ MAX_PACK_SIZE = 100_000  # seeds per pack; more is a misread number, not a pack
 MAX_KEY_BYTES = 2000  # offer_key and match_key are btree-indexed: an index entry holds at most ~2700 bytes
 
 
+KEYS = (*TEXTS, "breeder")  # the listing columns the text rules read
+# the listing columns normalized row by row, or kept by an offer
+_PER_ROW = ("page_url", "url", "product_id", "pack_size", "price", "currency", "regular_price", "in_stock")
+# what an offer takes from its listing's texts (one row of _texts per distinct KEYS)
+_FROM_TEXTS = ("title", "breeder_raw", "breeder_name", "strain_name", "sex", "flowering", "match_key")
+
+
+def _rules() -> list[tuple[pl.Expr, str]]:
+    """What makes a listing no valid offer, and the reason it is quarantined with; the first broken wins."""
+    return [
+        (pl.col("no_name"), "no product name"),
+        (pl.col("price").is_null(), "no price"),
+        (pl.col("price") <= 0, "price is not positive"),
+        (pl.col("pack_size").is_null(), "no pack size"),
+        (pl.col("pack_size") <= 0, "pack size is not positive"),
+        (pl.col("pack_size") > MAX_PACK_SIZE, f"pack size over {MAX_PACK_SIZE}"),
+        (pl.col("currency").is_null(), "no currency"),
+        (pl.col("per_eur").is_null(), "no FX rate for currency"),
+        (pl.col("price_base").is_null(), "price in the base currency out of range"),
+        (
+            (pl.col("price_base") <= 0) | (pl.col("price_per_seed_base") <= 0),
+            "price in the base currency rounds to zero",
+        ),
+        (
+            pl.col("offer_key").str.len_bytes() > MAX_KEY_BYTES,
+            f"product id or URL longer than {MAX_KEY_BYTES} bytes",
+        ),
+        (pl.col("long_match"), f"breeder and name longer than {MAX_KEY_BYTES} bytes"),
+        (pl.col("offer_key").is_duplicated(), "duplicate offer (same product and pack)"),
+    ]
+
+
 def _reason() -> pl.Expr:
     """The first rule a listing breaks, or null when it is a valid offer: whatever a page states, a row
-    either becomes an offer the tables can hold or a quarantine row naming why not."""
-    key_too_long = pl.col("offer_key").str.len_bytes() > MAX_KEY_BYTES
-    return (
-        pl.when(pl.col("title").is_null() | (pl.col("strain_name").str.len_chars() == 0))
-        .then(pl.lit("no product name"))
-        .when(pl.col("price").is_null())
-        .then(pl.lit("no price"))
-        .when(pl.col("price") <= 0)
-        .then(pl.lit("price is not positive"))
-        .when(pl.col("pack_size").is_null())
-        .then(pl.lit("no pack size"))
-        .when(pl.col("pack_size") <= 0)
-        .then(pl.lit("pack size is not positive"))
-        .when(pl.col("pack_size") > MAX_PACK_SIZE)
-        .then(pl.lit(f"pack size over {MAX_PACK_SIZE}"))
-        .when(pl.col("currency").is_null())
-        .then(pl.lit("no currency"))
-        .when(pl.col("per_eur").is_null())
-        .then(pl.lit("no FX rate for currency"))
-        .when(pl.col("price_base").is_null())
-        .then(pl.lit("price in the base currency out of range"))
-        .when((pl.col("price_base") <= 0) | (pl.col("price_per_seed_base") <= 0))
-        .then(pl.lit("price in the base currency rounds to zero"))
-        .when(key_too_long)
-        .then(pl.lit(f"product id or URL longer than {MAX_KEY_BYTES} bytes"))
-        .when(pl.col("match_key").str.len_bytes() > MAX_KEY_BYTES)
-        .then(pl.lit(f"breeder and name longer than {MAX_KEY_BYTES} bytes"))
-        .when(pl.col("offer_key").is_duplicated())
-        .then(pl.lit("duplicate offer (same product and pack)"))
-        .otherwise(pl.lit(None, dtype=pl.String))
-    )
+    either becomes an offer the tables can hold or a quarantine row naming why not. An Enum: a million
+    rows carry one byte each, not a string."""
+    rules = _rules()
+    reasons = pl.Enum([why for _, why in rules])
+    reason = pl.lit(None, dtype=reasons)
+    for broken, why in reversed(rules):
+        reason = pl.when(broken).then(pl.lit(why, dtype=reasons)).otherwise(reason)
+    return reason
 
 
-def _names(df: pl.DataFrame) -> pl.DataFrame:
-    """Breeder display name, strain name and their match keys, computed once per distinct (title,
-    breeder) pair: the costliest rules, and a product's packs all share its title."""
+def _names(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Breeder display name, strain name and their match keys of distinct (title, breeder) pairs in NFC:
+    the costliest rules, and a product's packs all share its title."""
     return (
-        df.select("title", "breeder_raw")
-        .unique()
+        pairs.lazy()  # lazy: the rules share subexpressions, computed once
         .with_columns(
-            breeder_name=breeder_display_expr(pl.col("breeder_raw")),
-            strain_name=strain_name_expr(pl.col("title"), pl.col("breeder_raw")),
+            breeder_name=breeder_display_expr(pl.col("nfc_breeder")),
+            strain_name=strain_name_expr(pl.col("nfc_title"), pl.col("nfc_breeder")),
         )
         .with_columns(
             breeder_key=breeder_key_expr(pl.col("breeder_name")),
             name_key=name_key_expr(pl.col("strain_name")),
+        )
+        .collect()
+    )
+
+
+def _texts(texts: pl.DataFrame) -> pl.DataFrame:
+    """What the rules read in each distinct KEYS (from distinct_texts), the names and match key an offer
+    takes from it, and whether they leave a listing without a name or with too long a key."""
+    texts = read_texts(texts).with_columns(
+        title=pl.col("name").str.strip_chars(),
+        breeder_raw=pl.col("breeder").str.strip_chars(),
+        nfc_title=pl.col("nfc_name").str.strip_chars(),
+        nfc_breeder=pl.col("nfc_breeder").str.strip_chars(),
+        flowering=pl.col("flowering").fill_null("photoperiod"),  # shops mark autos; unmarked is photo
+    )
+    pairs = ["nfc_title", "nfc_breeder"]
+    names = _names(texts.select(pairs).unique())
+    match_key = pl.concat_str(
+        ["breeder_key", "name_key", pl.col("sex").fill_null("unknown"), "flowering"], separator="|"
+    )
+    return (
+        texts.join(names, on=pairs, how="left", nulls_equal=True, maintain_order="left")
+        .with_columns(match_key=match_key)
+        .select(
+            *_FROM_TEXTS,
+            "variant_pack",
+            "name_pack",
+            no_name=pl.col("title").is_null() | (pl.col("strain_name").str.len_chars() == 0),
+            long_match=pl.col("match_key").str.len_bytes() > MAX_KEY_BYTES,
+        )
+    )
+
+
+def _rows(listed: pl.DataFrame, read: pl.DataFrame, fx: pl.DataFrame, to_base: pl.Expr) -> pl.DataFrame:
+    """One narrow row per listing (`listed`: its _PER_ROW columns; `read`: what the rules read in its
+    texts): its pack size, currency, prices in the base currency, offer key and reason (null: valid)."""
+    listed = pl.concat([listed, read], how="horizontal")
+    pack, _ = stated_pack(listed)
+    return (
+        listed.with_columns(pack_size=pack)
+        .select(
+            "no_name",
+            "long_match",
+            "price",
+            "pack_size",
+            currency=pl.col("currency").str.to_uppercase(),
+            offer_key=pl.coalesce("product_id", "url") + pl.lit("#") + pl.col("pack_size").cast(pl.String),
+        )
+        .with_columns(per_eur=pl.col("currency").replace_strict(fx["currency"], fx["per_eur"], default=None))
+        .with_columns(  # null where numeric(14, 4) cannot hold it: _reason quarantines the row
+            price_base=(pl.col("price") / pl.col("per_eur") * to_base).cast(PRICE, strict=False)
+        )
+        .with_columns(  # no division by a pack size of 0 (polars raises): null, and _reason says why
+            price_per_seed_base=(
+                pl.col("price_base") / pl.when(pl.col("pack_size") > 0).then(pl.col("pack_size"))
+            ).cast(PRICE, strict=False)
+        )
+        .select(
+            "offer_key",
+            "pack_size",
+            "currency",
+            "price_base",
+            "price_per_seed_base",
+            reason=_reason(),
         )
     )
 
@@ -90,36 +164,24 @@ def normalize_offers(
     base_rate = fx.filter(pl.col("currency") == base_currency)["per_eur"]
     if base_rate.len() != 1:
         raise ValueError(f"no FX rate for base currency {base_currency}")
-    read = stated_facts(listings).with_columns(
-        title=pl.col("name").str.strip_chars(),
-        breeder_raw=pl.col("breeder").str.strip_chars(),
-        currency=pl.col("currency").str.to_uppercase(),
-        flowering=pl.col("flowering").fill_null("photoperiod"),  # shops mark autos; unmarked is photo
-    )
-    to_base = pl.lit(base_rate[0], dtype=RATE)
-    df = (
-        read.join(
-            _names(read), on=["title", "breeder_raw"], how="left", nulls_equal=True, maintain_order="left"
-        )
-        .with_columns(
-            offer_key=pl.coalesce("product_id", "url") + pl.lit("#") + pl.col("pack_size").cast(pl.String),
-            match_key=pl.concat_str(
-                ["breeder_key", "name_key", pl.col("sex").fill_null("unknown"), "flowering"], separator="|"
-            ),
-        )
-        .join(fx, on="currency", how="left", maintain_order="left")
-        .with_columns(  # null where numeric(14, 4) cannot hold it: _reason quarantines the row
-            price_base=(pl.col("price") / pl.col("per_eur") * to_base).cast(PRICE, strict=False)
-        )
-        .with_columns(  # no division by a pack size of 0 (polars raises): null, and _reason says why
-            price_per_seed_base=(
-                pl.col("price_base") / pl.when(pl.col("pack_size") > 0).then(pl.col("pack_size"))
-            ).cast(PRICE, strict=False)
-        )
-        .with_columns(reason=_reason())
-    )
-    offers = df.filter(pl.col("reason").is_null()).with_columns(
-        base_currency=pl.lit(base_currency), breeder=pl.col("breeder_name")
-    )
-    quarantine = df.filter(pl.col("reason").is_not_null()).select([*LISTING.names, "reason"])
+    frame = LISTING.conform(listings)
+    texts, index = distinct_texts(frame, KEYS)
+    texts = _texts(texts)
+    # in one chunk, like the columns gathered from the texts: polars would align the chunks of every
+    # frame that mixes the two, at every step
+    listed = frame.select(_PER_ROW).rechunk()
+    read = texts.select("variant_pack", "name_pack", "no_name", "long_match")[index]
+    rows = _rows(listed, read, fx, pl.lit(base_rate[0], dtype=RATE))
+    del read
+    valid = rows["reason"].is_null()
+    rejected = valid.not_().arg_true()
+    as_read = rows.select("pack_size", "currency", pl.col("reason").cast(pl.String))[rejected]
+    quarantine = frame[rejected].with_columns(as_read)
+    # an offer's columns, each filtered once; every full-length frame goes as soon as it has been used
+    parts = [listed.select("url", "product_id", "price", "regular_price", "in_stock").filter(valid)]
+    del listed
+    parts.append(rows.drop("reason").filter(valid))
+    del rows
+    parts.append(texts.select(_FROM_TEXTS)[index.filter(valid)].rename({"breeder_name": "breeder"}))
+    offers = pl.concat(parts, how="horizontal").with_columns(base_currency=pl.lit(base_currency))
     return NormalizedOffers(offers=OFFER.conform(offers), quarantine=quarantine)

@@ -143,26 +143,27 @@ def strain_name_expr(title: pl.Expr, breeder: pl.Expr) -> pl.Expr:
     """A strain's canonical name: the title without sale prefixes, pack, type and breeder words."""
     phrase = _phrase(_words(breeder))
     words = _phrase(_strip_packs(_words(title.str.replace(_SALE_PREFIX, ""))))
-    without_breeder = _tidy(words.str.split(phrase).list.join(" "))
-    breeder_only = _tidy(phrase)
+    without_breeder = _bare(words.str.split(phrase).list.join(" "))
+    breeder_only = _bare(phrase)
     # a strain named like its breeder ("Bomb" by Bomb Seeds) is named by the breeder's words
-    return (
+    return _named(
         pl.when((phrase.str.strip_chars().str.len_chars() > 0) & (without_breeder.str.len_chars() > 0))
         .then(without_breeder)
         .when(breeder_only.str.len_chars() > 0)
         .then(breeder_only)
-        .otherwise(_tidy(words))
+        .otherwise(_bare(words))
     )
 
 
-def _tidy(words: pl.Expr) -> pl.Expr:
-    named = (
-        words.str.replace_all(_NOISE_WORDS, " ")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars(" .")
-        .str.to_titlecase()
-        .str.replace_all("(?i)" + _NUMBER_MARK, "#")
-    )
+def _bare(words: pl.Expr) -> pl.Expr:
+    """The words that name the strain: no noise words, single spaces, no edge dots."""
+    return words.str.replace_all(_NOISE_WORDS, " ").str.replace_all(r"\s+", " ").str.strip_chars(" .")
+
+
+def _named(bare: pl.Expr) -> pl.Expr:
+    """Title case, "#" back, acronyms upper case; applied once, to the words chosen (it keeps them empty or
+    not, so the choice is the same before and after)."""
+    named = bare.str.to_titlecase().str.replace_all("(?i)" + _NUMBER_MARK, "#")
     for acronym in _ACRONYMS:  # title case made "Og Kush" of "OG Kush"
         named = named.str.replace_all(rf"\b{acronym.title()}\b", acronym)
     return named

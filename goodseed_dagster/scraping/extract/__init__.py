@@ -24,6 +24,7 @@ from goodseed_dagster.scraping.extract.decoding import (
     is_binary,
     load_json,
     looks_like_json,
+    safe_urls,
 )
 from goodseed_dagster.scraping.extract.detect import detect_json, detect_platform
 from goodseed_dagster.scraping.extract.dom import Doc
@@ -114,7 +115,7 @@ def links(
     A page past its CPU budget raises BudgetExceeded (the crawl notes it on the page's record)."""
     try:
         with page_budget(page.url, budget_s):
-            return dedupe(_links(page, platform, selectors), page.url)
+            return safe_urls(dedupe(_links(page, platform, selectors), page.url))
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return []
 

@@ -21,6 +21,7 @@ from goodseed_dagster.errors import ExtractError
 PAGE_BUDGET_S = 2.0  # CPU seconds one page may use in extract() or in links()
 
 Clock = Callable[[], float]
+cpu_clock: Clock = time.thread_time  # looked up when a budget opens (tests swap in a counting clock)
 
 
 class BudgetExceeded(ExtractError):
@@ -43,7 +44,7 @@ _CURRENT: ContextVar[_Budget | None] = ContextVar("goodseed_page_budget", defaul
 
 
 @contextmanager
-def page_budget(url: str, seconds: float | None, clock: Clock = time.thread_time) -> Iterator[None]:
+def page_budget(url: str, seconds: float | None) -> Iterator[None]:
     """Checkpoints inside the block raise BudgetExceeded after `seconds` of CPU (None: no budget).
     A budget already open (an extract() inside a caller's budget) is kept: the outer one governs."""
     if seconds is None or _CURRENT.get() is not None:
@@ -51,6 +52,7 @@ def page_budget(url: str, seconds: float | None, clock: Clock = time.thread_time
         return
     if seconds <= 0:
         raise ValueError("a page budget must be positive (None for no budget)")
+    clock = cpu_clock
     token = _CURRENT.set(_Budget(url, seconds, clock() + seconds, clock))
     try:
         yield

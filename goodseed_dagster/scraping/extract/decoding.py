@@ -61,10 +61,14 @@ def load_json(page: Page) -> Any:
 
 
 def looks_like_json(page: Page) -> bool:
-    ct = (page.content_type or "").lower()
-    _, bom = read_bom(page.body[:4])
-    head = page.body[len(bom or b"") : 64].lstrip()
-    return "json" in ct or head[:1] in (b"{", b"[")
+    """A JSON content type, or a body whose first character (after any byte-order mark) opens JSON."""
+    if "json" in (page.content_type or "").lower():
+        return True
+    encoding, bom = read_bom(page.body[:4])
+    head = page.body[len(bom or b"") : 64]
+    if encoding is not None and encoding != "utf-8":
+        head = head.decode(encoding, errors="ignore").encode()
+    return head.lstrip()[:1] in (b"{", b"[")
 
 
 def is_binary(page: Page) -> bool:
@@ -82,6 +86,13 @@ def clean(value: str) -> str:
     if _UNSAFE.search(value) is None:
         return value
     return _UNSAFE.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", value)
+
+
+def safe_urls(urls: list[str]) -> list[str]:
+    """The URLs without a lone surrogate or a control character (such a link is broken, never crawled)."""
+    if _UNSAFE.search("\n".join(urls)) is None:
+        return urls
+    return [u for u in urls if _UNSAFE.search(u) is None]
 
 
 def clean_offers(offers: list[RawOffer]) -> list[RawOffer]:

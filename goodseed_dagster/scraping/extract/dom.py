@@ -8,7 +8,7 @@ every adapter skips the same "frequently bought together", loyalty-point and "wa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, cached_property
@@ -114,6 +114,25 @@ def struck(el: Element, stop: Element | None = None, memo: dict[Element, bool] |
     """A struck-through "was" price (del/s/strike or an old-price/regular-price class)? A memo serves one
     stop."""
     return _up(el, stop, _struck, memo)
+
+
+def split_prices(
+    priced: Iterable[tuple[Element, Decimal, str | None]], stop: Element | None
+) -> tuple[list[tuple[Decimal, str | None]], list[Decimal]]:
+    """(current prices with their currency, struck "was" prices) of the (element, amount, currency) found
+    under one scope, struck meaning up to `stop`. A second distinct current price ends the scan: a range,
+    which no caller reads as one price."""
+    now: list[tuple[Decimal, str | None]] = []
+    was: list[Decimal] = []
+    memo: dict[Element, bool] = {}
+    for el, amount, cur in priced:
+        if struck(el, stop, memo):
+            was.append(amount)
+            continue
+        now.append((amount, cur))
+        if amount != now[0][0]:
+            break
+    return now, was
 
 
 @dataclass

@@ -45,7 +45,7 @@ def _owners(root: Element) -> dict[Element, list[Element]]:
     return owned
 
 
-class _Reader(LxmlMicrodataExtractor):  # type: ignore[misc]  # extruct ships no type hints
+class _Reader(LxmlMicrodataExtractor):
     """extruct's microdata reader with linear property lookup (see the module docstring)."""
 
     def extract_items(self, document: Element, base_url: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ nothing: no offer beats a guessed one.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 
 from goodseed_dagster.errors import ExtractError
@@ -23,7 +24,7 @@ from goodseed_dagster.scraping.extract.dom import (
     in_noise,
     node_text,
     select,
-    struck,
+    split_prices,
     title_offer,
 )
 from goodseed_dagster.scraping.models import RawOffer
@@ -95,30 +96,23 @@ def _holders(block: Element) -> set[Element]:
 def _prices_in(
     block: Element, currency: str | None
 ) -> tuple[list[tuple[Decimal, str | None]], list[Decimal]]:
-    """(current prices, struck prices) printed in a block, noise excluded; it stops at the second
-    distinct current price (a range, which the caller refuses)."""
-    now: list[tuple[Decimal, str | None]] = []
-    was: list[Decimal] = []
+    """(current prices, struck prices) printed in a block's leaf price elements, noise excluded."""
     stop, holders = block.getparent(), _holders(block)
     noise: dict[Element, bool] = {}
-    struck_memo: dict[Element, bool] = {}
-    for el in select(block, "[class*=price], [itemprop=price], .amount"):
-        checkpoint()
-        if el in holders or in_noise(el, stop, noise):
-            continue  # leaf price elements only
-        shown = node_text(el)
-        if _NOT_PRICE.search(shown) or not re.search(r"\d", shown):
-            continue
-        amount, cur = text_price(shown, currency)
-        if amount is None or amount == 0:
-            continue
-        if struck(el, stop, struck_memo):
-            was.append(amount)
-        else:
-            now.append((amount, cur))
-            if amount != now[0][0]:
-                break
-    return now, was
+
+    def priced() -> Iterator[tuple[Element, Decimal, str | None]]:
+        for el in select(block, "[class*=price], [itemprop=price], .amount"):
+            checkpoint()
+            if el in holders or in_noise(el, stop, noise):
+                continue  # leaf price elements only
+            shown = node_text(el)
+            if _NOT_PRICE.search(shown) or not re.search(r"\d", shown):
+                continue
+            amount, cur = text_price(shown, currency)
+            if amount is not None and amount != 0:
+                yield el, amount, cur
+
+    return split_prices(priced(), stop)
 
 
 def visible_price(doc: Doc) -> list[RawOffer]:

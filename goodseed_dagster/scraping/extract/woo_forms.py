@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +25,7 @@ from goodseed_dagster.scraping.extract.dom import (
     classes,
     node_text,
     select,
-    struck,
+    split_prices,
     title_offer,
 )
 from goodseed_dagster.scraping.models import RawOffer
@@ -32,6 +33,7 @@ from goodseed_dagster.scraping.models import RawOffer
 _VARIATIONS = re.compile(r"data-product_variations=(?:\"([^\"]*)\"|'([^']*)')", re.I)
 _PRODUCT_ID = re.compile(r"data-product_id=[\"']?(\d+)", re.I)
 _QTY_LABEL = re.compile(r"\s+quantity\s*$", re.I)
+_OWN_ROWS = "./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr"
 _BUY = "input[type=number], input.qty, input[name*=quantity], button, input[type=submit]"
 
 
@@ -83,24 +85,18 @@ def woo_variations(doc: Doc) -> list[RawOffer]:
 
 
 def _amounts(scope: Element, currency: str | None) -> tuple[Decimal | None, Decimal | None, str | None]:
-    """(price now, struck price, currency) from the woocommerce-Price-amount spans under `scope`; a
-    second distinct current price (a range) ends the scan."""
-    now: list[tuple[Decimal, str | None]] = []
-    was: list[Decimal] = []
-    memo: dict[Element, bool] = {}
-    for el in select(scope, ".woocommerce-Price-amount, .amount"):
-        checkpoint()
-        if el.getparent() is not None and "amount" in classes(el.getparent()):
-            continue
-        amount, cur = text_price(node_text(el), currency)
-        if amount is None:
-            continue
-        if struck(el, scope, memo):
-            was.append(amount)
-        else:
-            now.append((amount, cur))
-            if amount != now[0][0]:
-                break
+    """(price now, struck price, currency) from the woocommerce-Price-amount spans under `scope`."""
+
+    def priced() -> Iterator[tuple[Element, Decimal, str | None]]:
+        for el in select(scope, ".woocommerce-Price-amount, .amount"):
+            checkpoint()
+            if el.getparent() is not None and "amount" in classes(el.getparent()):
+                continue
+            amount, cur = text_price(node_text(el), currency)
+            if amount is not None:
+                yield el, amount, cur
+
+    now, was = split_prices(priced(), scope)
     if len({a for a, _ in now}) != 1:  # none, or a range: no single price for this row
         return None, None, None
     price, cur = now[0]
@@ -175,17 +171,25 @@ def _row_name(row: Element) -> str | None:
     return None
 
 
+def _layout_rows(tables: list[Element]) -> set[Element]:
+    """Rows that hold a whole table: page layout, never a pack row."""
+    return {row for t in tables if (row := next(t.iterancestors("tr"), None)) is not None}
+
+
 def woo_table(doc: Doc) -> list[RawOffer]:
-    """One offer per labelled, priced row of a variation table with buy controls (the first such table)."""
-    for table in doc.css("table"):
+    """One offer per labelled, priced row of a variation table with buy controls (the first such table).
+    Each table reads its own rows only, so nested tables cost their size once, not once per level."""
+    tables = doc.css("table")
+    layout = _layout_rows(tables)
+    for table in tables:
         checkpoint()
         if doc.noisy(table):
             continue
         out = []
         seen: set[str] = set()
-        for row in select(table, "tr"):
+        for row in table.xpath(_OWN_ROWS):
             checkpoint()
-            if not select(row, "td") or (not select(row, _BUY) and _row_stock(row) is None):
+            if row in layout or not select(row, "td") or (not select(row, _BUY) and _row_stock(row) is None):
                 continue
             label = _row_label(row)
             price, regular, cur = _row_price(row, doc.currency)
