@@ -441,7 +441,17 @@ def run_ours(d: Path, base: str, concurrency: int, workers: int) -> dict[str, An
         "seconds": seconds,
         "cpu_ms_per_page_crawler": cpu_main * 1000 / max(1, fetched),
         "cpu_ms_per_page_parse_pool": (kids.ru_utime + kids.ru_stime) * 1000 / max(1, fetched),
+        "peak_rss_mib_crawler": _vm_hwm_kib() / 1024,
+        "peak_rss_mib_parse_worker": kids.ru_maxrss / 1024,  # the largest forked worker (KiB on Linux)
     }
+
+
+def _vm_hwm_kib() -> int:
+    """This process's peak resident set (VmHWM), in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -746,6 +756,10 @@ def report(args: argparse.Namespace, ours: list[dict[str, Any]], theirs: list[di
             f"{o['seconds']:.2f} s, {o['pages_per_s']:.0f} pages/s  [runs: "
             + ", ".join(f"{r['pages_per_s']:.0f}" for r in ours)
             + "]"
+        )
+        print(
+            f"  peak RSS: crawler {o['peak_rss_mib_crawler']:.0f} MiB, largest parse worker "
+            f"{o['peak_rss_mib_parse_worker']:.0f} MiB ({o['bytes'] / 2**20:.0f} MiB of bodies fetched)"
         )
     else:
         print("ours: no successful run")

@@ -12,11 +12,13 @@
    --rows, every other row repriced in another currency (CHF, CAD, SEK, JPY, AUD), then shuffled.
    The frame is in goodseed_dagster.schema.LISTING's schema and goes to a parquet file.
 2. Each implementation runs --runs times, alternating, each run in its own subprocess (so peak RSS,
-   VmHWM, is its own); it reads the file and times only the normalization (the median is reported): ours is goodseed_dagster.normalize.offers.normalize_offers; the
-   pandas twin (below) applies the same rules with pandas .str methods and the same regexes
-   (imported from normalize/text.py where they are constants), vectorized, coalescing pack-size
-   patterns only over the rows still missing one, names once per distinct (title, breeder). Its prices are float64 (faster for pandas than
-   Decimal objects, so the ratio is conservative).
+   VmHWM, is its own); it reads the file and times only the normalization (the median is reported).
+   Ours is goodseed_dagster.normalize.offers.normalize_offers; the pandas twin (below) applies the same
+   rules with pandas .str methods and the same regexes (imported from normalize/text.py), vectorized,
+   in the same steps: the text rules once per distinct (name, variant, labels, breeder) in NFC (pack-size
+   patterns coalesced only over the texts still missing a size), strain and breeder names once per
+   distinct (title, breeder), taken back to the listings by group number. Its prices are float64 (faster
+   for pandas than Decimal objects, so the ratio is conservative).
 3. Agreement: both run in this process on a --sample of the listings and every offer and
    quarantine row is compared (prices within 0.0001), so the comparison is of the same work.
 
@@ -227,8 +229,10 @@ def pandas_normalize(df: Any, rates: dict[str, float], base_currency: str) -> tu
     texts = _pd_texts(df[_TEXT_KEYS].drop_duplicates().reset_index(drop=True))  # in ngroup's order
     read = texts.take(text_row).set_axis(df.index)
     product = df["product_id"].where(df["product_id"].notna(), df["url"])
-    one_offer = df.groupby([df["page_url"], product], dropna=False)["url"].transform("size") == 1
-    pack = df["pack_size"].fillna(read["variant_pack"]).fillna(read["name_pack"].where(one_offer))
+    pack = df["pack_size"].fillna(read["variant_pack"])
+    pack = pack.fillna(
+        read["name_pack"].where(_pd_one_offer(df, product, pack.isna() & read["name_pack"].notna()))
+    )
     out = df.assign(currency=df["currency"].str.upper(), pack_size=pack)
     out["offer_key"] = (product + "#" + pack.astype("string")).astype(object)
     table = {"EUR": 1.0, **rates}
@@ -242,6 +246,14 @@ def pandas_normalize(df: Any, rates: dict[str, float], base_currency: str) -> tu
     offers = pd.concat([out.loc[ok, _FROM_LISTING], read.loc[ok, _FROM_TEXTS]], axis=1)
     offers = offers.assign(base_currency=base_currency)
     return offers[_offer_columns()], out[~ok][[*_listing_columns(), "reason"]]
+
+
+def _pd_one_offer(df: Any, product: Any, by_name: Any) -> Any:
+    """facts.py's _one_offer: the product's one offer on its page, counted on the pages where it decides."""
+    on_pages = df["page_url"].isin(df.loc[by_name, "page_url"].unique())
+    pages = df[on_pages]
+    sizes = pages.groupby([pages["page_url"], product[on_pages]], dropna=False)["url"].transform("size")
+    return (sizes == 1).reindex(df.index, fill_value=False)
 
 
 _FROM_LISTING = ["offer_key", "url", "product_id", "pack_size", "price", "currency", "regular_price"]

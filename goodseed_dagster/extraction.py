@@ -131,6 +131,8 @@ def _content_type(path: Path, body: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Options:
+    """What `goodseed extract` was asked for, the same for every file."""
+
     url: str | None
     currency: str | None
     explain: bool
@@ -170,9 +172,10 @@ def _lines(source: str, page: Page, opts: _Options) -> list[str]:
 
 def run_extract(paths: Sequence[str], *, url: str | None = None, currency: str | None = None, explain: bool = False,
                 max_bytes: int = MAX_BYTES, budget_s: float | None = PAGE_BUDGET_S,
-                out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:  # fmt: skip
+                out: TextIO | None = None, err: TextIO | None = None) -> int:  # fmt: skip
     """Exit status 1 when any file could not be read or parsed (one stderr line each); the other files are
     still processed. A file's offers are written together, once all of them are formatted."""
+    out, err = out or sys.stdout, err or sys.stderr
     opts = _Options(url, currency, explain, max_bytes, budget_s)
     status = 0
     for source in paths:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,7 +131,10 @@ def crawled(
 
 
 @pytest.fixture
-def tmp_home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    return home
+def tmp_home() -> Iterator[Path]:
+    """A GOODSEED_HOME inside the project, never under /tmp/pytest-of-root: the embedded server runs as its
+    own OS user, and every new pytest session resets that directory to 0700, locking the server out."""
+    home = TEST_HOME / f"home-{uuid.uuid4().hex[:10]}"
+    home.mkdir(parents=True)
+    yield home
+    shutil.rmtree(home, ignore_errors=True)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from goodseed_dagster.normalize.hashing import distinct
 from goodseed_dagster.normalize.text import flowering_expr, pack_size_expr, sex_expr
 from goodseed_dagster.schema import LISTING
 
@@ -27,27 +28,15 @@ FROM_COLUMNS = ("pack_size_from", "sex_from", "flowering_from")
 def distinct_texts(frame: pl.DataFrame, columns: Sequence[str] = TEXTS) -> tuple[pl.DataFrame, pl.Series]:
     """The distinct rows of `columns` (as printed, and each text in NFC as `nfc_<column>`: what the rules
     read) and, for each row of `frame`, the index of its texts among them."""
-    texts, index = _distinct(frame.select(columns))
-    return texts.with_columns(pl.col(c).str.normalize("NFC").alias(f"nfc_{c}") for c in columns), index
+    texts, index = distinct(frame.select(columns))
+    return texts.with_columns(_nfc(texts[c]).alias(f"nfc_{c}") for c in columns), index
 
 
-def _row_hash(columns: Sequence[str]) -> pl.Expr:
-    return pl.struct(columns).hash()
-
-
-def _distinct(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """The distinct rows of `rows`, and each row's index among them: grouped by a hash of each row (the
-    texts are hashed once, not once to find them and again to join them back), then checked against the
-    texts themselves; on a hash collision, grouped by the texts."""
-    hashed = rows.select(hash=_row_hash(rows.columns)).with_row_index("first")
-    firsts = hashed.unique("hash", keep="any").with_row_index("text_row")
-    index = hashed.join(firsts.drop("first"), on="hash", how="left", maintain_order="left")["text_row"]
-    distinct = rows[firsts["first"]]
-    if all(rows[c].equals(distinct[c].gather(index), null_equal=True) for c in rows.columns):
-        return distinct, index
-    distinct = rows.unique().with_row_index("text_row")
-    index = rows.join(distinct, on=rows.columns, how="left", nulls_equal=True, maintain_order="left")
-    return distinct.drop("text_row"), index["text_row"]
+def _nfc(text: pl.Series) -> pl.Series:
+    """`text` in NFC. Only values with a non-ASCII character can change, and polars normalizes every value
+    it is given at ~100 MB/s: only those go through it."""
+    wide = text.filter(text.str.contains(r"[^\x00-\x7F]")).unique()
+    return text.replace(wide, wide.str.normalize("NFC"))
 
 
 def read_texts(texts: pl.DataFrame, *, provenance: bool = False) -> pl.DataFrame:
@@ -101,7 +90,7 @@ def _one_offer(read: pl.DataFrame) -> pl.Expr:
         .filter(pl.col("page_url").is_in(pages, nulls_equal=True))
         .filter(pl.len().over("page_url", pl.coalesce("product_id", "url")) == 1)["index"]
     )
-    return pl.int_range(pl.len(), dtype=alone.dtype).is_in(alone.implode())
+    return pl.lit(pl.zeros(read.height, dtype=pl.Boolean, eager=True).scatter(alone, True))
 
 
 def stated_facts(listings: pl.DataFrame, *, provenance: bool = False) -> pl.DataFrame:

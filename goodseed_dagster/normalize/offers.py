@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from goodseed_dagster.normalize.facts import TEXTS, distinct_texts, read_texts, stated_pack
+from goodseed_dagster.normalize.hashing import duplicated
 from goodseed_dagster.normalize.text import (
     breeder_display_expr,
     breeder_key_expr,
@@ -60,7 +61,7 @@ def _rules() -> list[tuple[pl.Expr, str]]:
             f"product id or URL longer than {MAX_KEY_BYTES} bytes",
         ),
         (pl.col("long_match"), f"breeder and name longer than {MAX_KEY_BYTES} bytes"),
-        (pl.col("offer_key").is_duplicated(), "duplicate offer (same product and pack)"),
+        (pl.col("duplicate"), "duplicate offer (same product and pack)"),
     ]
 
 
@@ -126,17 +127,19 @@ def _rows(listed: pl.DataFrame, read: pl.DataFrame, fx: pl.DataFrame, to_base: p
     texts): its pack size, currency, prices in the base currency, offer key and reason (null: valid)."""
     listed = pl.concat([listed, read], how="horizontal")
     pack, _ = stated_pack(listed)
+    rows = listed.with_columns(pack_size=pack).select(
+        "no_name",
+        "long_match",
+        "price",
+        "pack_size",
+        currency=pl.col("currency").str.to_uppercase(),
+        offer_key=pl.coalesce("product_id", "url") + pl.lit("#") + pl.col("pack_size").cast(pl.String),
+    )
     return (
-        listed.with_columns(pack_size=pack)
-        .select(
-            "no_name",
-            "long_match",
-            "price",
-            "pack_size",
-            currency=pl.col("currency").str.to_uppercase(),
-            offer_key=pl.coalesce("product_id", "url") + pl.lit("#") + pl.col("pack_size").cast(pl.String),
+        rows.with_columns(
+            duplicate=duplicated(rows, "offer_key"),
+            per_eur=pl.col("currency").replace_strict(fx["currency"], fx["per_eur"], default=None),
         )
-        .with_columns(per_eur=pl.col("currency").replace_strict(fx["currency"], fx["per_eur"], default=None))
         .with_columns(  # null where numeric(14, 4) cannot hold it: _reason quarantines the row
             price_base=(pl.col("price") / pl.col("per_eur") * to_base).cast(PRICE, strict=False)
         )

@@ -4,7 +4,7 @@ The one implementation of each rule (extraction hands on the page's words; `good
 offers stage both read them here). Every rule is a polars expression so normalization runs over whole
 frames without per-row Python. The patterns cover the forms real shops use (English, Spanish, German,
 Dutch, French, Italian). Sex and flowering are stated only when a text says one thing and not the other:
-unknown is null, never guessed.
+unknown is null, never guessed. The rules read text in NFC (facts.distinct_texts hands it so).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TypedDict, Unpack
 
 import httpx
 
@@ -60,16 +61,18 @@ async def _clients_for(
         yield clients
 
 
+class CrawlArgs(TypedDict, total=False):
+    """What a crawl takes besides the source (see `crawl`)."""
+
+    previous: Mapping[str, PageRecord] | None
+    polite: bool
+    client: httpx.AsyncClient | None
+    progress: Callable[[CrawlProgress], None] | None
+    options: CrawlOptions | None
+
+
 async def crawl(
-    source: SourceConfig,
-    *,
-    store: ObjectStore,
-    links: LinksFn,
-    previous: Mapping[str, PageRecord] | None = None,
-    polite: bool = True,
-    client: httpx.AsyncClient | None = None,
-    progress: Callable[[CrawlProgress], None] | None = None,
-    options: CrawlOptions | None = None,
+    source: SourceConfig, *, store: ObjectStore, links: LinksFn, **args: Unpack[CrawlArgs]
 ) -> CrawlResult:
     """Crawl one seller breadth-first from its entry points; never raises for a seller's misbehaviour.
 
@@ -78,21 +81,22 @@ async def crawl(
     is (its redirects are never followed by httpx) and left open; it connects where it likes, so
     only the Gate's checks (not the pinned connections) protect a crawl through it.
     """
-    crawler = Crawler(source, store, links, previous or {}, polite, progress, options or CrawlOptions())
-    async with _clients_for(source, crawler.options, crawler.gate.addresses, client) as clients:
+    options = args.get("options") or CrawlOptions()
+    crawler = Crawler(
+        source,
+        store,
+        links,
+        args.get("previous") or {},
+        args.get("polite", True),
+        args.get("progress"),
+        options,
+    )
+    async with _clients_for(source, crawler.options, crawler.gate.addresses, args.get("client")) as clients:
         return await crawler.run(clients[0], clients)
 
 
 def crawl_sync(
-    source: SourceConfig,
-    *,
-    store: ObjectStore,
-    links: LinksFn,
-    previous: Mapping[str, PageRecord] | None = None,
-    polite: bool = True,
-    client: httpx.AsyncClient | None = None,
-    progress: Callable[[CrawlProgress], None] | None = None,
-    options: CrawlOptions | None = None,
+    source: SourceConfig, *, store: ObjectStore, links: LinksFn, **args: Unpack[CrawlArgs]
 ) -> CrawlResult:
     """`crawl` for synchronous callers (assets, CLI); must not be called from a running event loop.
 
@@ -100,18 +104,7 @@ def crawl_sync(
     Linux): the crawl's event loop does all the HTTP work, and uvloop's transports cost it less CPU.
     """
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        return runner.run(
-            crawl(
-                source,
-                store=store,
-                links=links,
-                previous=previous,
-                polite=polite,
-                client=client,
-                progress=progress,
-                options=options,
-            )
-        )
+        return runner.run(crawl(source, store=store, links=links, **args))
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

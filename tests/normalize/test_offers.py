@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal
 
 import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
 
 from goodseed_dagster.normalize.catalogue import resolve_strains
-from goodseed_dagster.normalize.facts import stated_facts
+from goodseed_dagster.normalize.facts import distinct_texts, stated_facts
 from goodseed_dagster.normalize.fx import fx_frame
 from goodseed_dagster.normalize.offers import normalize_offers
 from goodseed_dagster.schema import OFFER, PRICE
@@ -84,6 +88,69 @@ def test_each_fact_is_read_from_the_first_text_that_states_it() -> None:
     ]  # "Fem" + "Regular"
     assert facts["sex_from"].to_list() == [None, None, None, "labels", "labels", "variant"]
     assert facts["flowering"].to_list() == [None, None, None, "autoflower", None, "photoperiod"]
+
+
+def test_a_name_states_the_pack_of_its_products_one_offer_on_the_page() -> None:
+    """The name counts only where the product has one offer on its page, whatever the other offers on the
+    page state (they are counted too), and listings without a page URL share one."""
+    listings = pl.DataFrame(
+        {
+            "page_url": ["p5", "p5", "p6", "p6", None, None],
+            "url": ["x", "y", "z", "z", "v", "w"],
+            "name": [
+                "Skunk 3 Seeds",
+                "Haze",
+                "Gelato 3 Seeds",
+                "Gelato 3 Seeds",
+                "Kush 4 Seeds",
+                "Kush 4 Seeds",
+            ],
+            "variant": [None, "5 Seeds", None, None, None, None],
+            "pack_size": [None, None, None, 7, None, None],
+        }
+    )
+    facts = stated_facts(listings, provenance=True)
+    assert facts["pack_size"].to_list() == [3, 5, None, 7, 4, 4]
+    assert facts["pack_size_from"].to_list() == ["name", "variant", None, "pack_size", "name", "name"]
+
+
+def test_decomposed_accents_read_like_composed_ones() -> None:
+    """Sensi's Portuguese feed writes "Automáticas" as "a" + U+0301: the rules read the text in NFC, so the
+    offer is an autoflower, title case does not make "AutomáTicas" of it, and both spellings share one
+    match key; the title stays as printed."""
+    composed = "Sementes de Amnesia Automáticas"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    listings = _listings(url=["a", "b"], name=[composed, decomposed], breeder=["Sensi Seeds"] * 2)
+    rows = normalize_offers(listings, FX).offers.to_dicts()
+    assert [r["title"] for r in rows] == [composed, decomposed]
+    assert {(r["strain_name"], r["flowering"], r["match_key"]) for r in rows} == {
+        ("Sementes Amnesia Automáticas", "autoflower", "sensi|sementesamnesiaautomáticas|unknown|autoflower")
+    }
+    assert stated_facts(listings)["flowering"].to_list() == ["autoflower"] * 2
+
+
+def test_texts_whose_hashes_collide_are_still_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules run once per distinct text, found by a hash of the texts and checked against them: when
+    two texts share a hash, they are grouped by the texts themselves and nothing changes."""
+    listings = _listings(
+        name=["Gelato Feminised Seeds", "Skunk Auto", None, "Gelato Feminised Seeds", "Haze"],
+        variant=["5 Seeds", "Pack of 10", "5 Seeds", None, "Regular x3"],
+        breeder=["Blackskull Seeds", None, "Bomb", "Blackskull Seeds", "Blackskull Seeds"],
+    )
+    texts, index = distinct_texts(listings, ("name", "variant", "breeder"))
+    expected = normalize_offers(listings, FX)
+
+    def two_hashes(columns: Sequence[str]) -> pl.Expr:  # every listing with a name shares one
+        return pl.col(columns[0]).is_null().cast(pl.UInt64)
+
+    monkeypatch.setattr("goodseed_dagster.normalize.hashing.row_hash", two_hashes)
+    collided, collided_index = distinct_texts(listings, ("name", "variant", "breeder"))
+    assert texts.height == collided.height == 5
+    assert_frame_equal(texts[index], collided[collided_index])
+    out = normalize_offers(listings, FX)
+    assert_frame_equal(out.offers, expected.offers)
+    assert_frame_equal(out.quarantine, expected.quarantine)
 
 
 def test_base_currency_other_than_eur() -> None:

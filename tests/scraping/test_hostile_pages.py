@@ -139,6 +139,20 @@ def test_deep_price_blocks_read_once() -> None:
 
 
 @pytest.mark.timeout(60)
+def test_nested_brand_elements_read_once() -> None:
+    head = (
+        '<html><body><div class="product"><div class="summary"><h1 class="product_title">Gelato</h1>'
+        '<p class="price"><span class="amount">£5</span></p><form class="cart"><button name="add-to-cart">Add'
+        '</button></form></div></div><table class="shop_attributes"><tr><th>Seeds</th><td>5</td></tr></table>'
+    )
+    page = Page(
+        URL, repeated('<span itemprop="name"></span>', head + '<div itemprop="brand">' * 240), "text/html"
+    )
+    (offer,) = extract(page)
+    assert (offer.price, offer.breeder) == (Decimal(5), None)
+
+
+@pytest.mark.timeout(60)
 def test_a_long_digit_run_is_not_a_printed_price() -> None:
     head = '<html><body><div><h1>Gelato 5 Seeds</h1><button class="single_add_to_cart_button">Add to cart</button>'
     page = Page(URL, f'{head}<span class="price">{"1" * 200_000}</span>'.encode(), "text/html")

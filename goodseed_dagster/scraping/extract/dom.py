@@ -18,6 +18,7 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError, XMLSyntaxError
 
+from goodseed_dagster.scraping.extract.budget import checkpoint
 from goodseed_dagster.scraping.extract.common import Lowered, canonical, joined, text
 from goodseed_dagster.scraping.extract.structured import jsonld_documents
 from goodseed_dagster.scraping.extract.tags import attributes, elements, start_tags
@@ -36,6 +37,9 @@ _STRUCK_CLASS = re.compile(
 )
 _STRUCK_TAGS = {"del", "s", "strike"}
 _KEEP = re.compile(r"price-container|price-box|price-wrapper|rewards_earn", re.I)
+# Outermost brand elements only (their subtrees are disjoint: nested brands cost the page once, not per level)
+_OUTER_BRANDS = "//*[@itemprop='brand'][not(ancestor::*[@itemprop='brand'])]"
+_FIRST_NAME = "(.//*[@itemprop='name'])[1]"
 _POSTID = re.compile(r"\bpostid-(\d+)\b")
 _DIGITS = re.compile(r"\s*(\d+)")
 
@@ -62,7 +66,9 @@ def node_text(el: Element) -> str:
     """Visible text of an element, whitespace collapsed (script/style contents excluded)."""
     if el is None:
         return ""
-    parts = [t for t in el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")]
+    # Script and style hold raw text, never elements, so a text node's parent says it all (an ancestor
+    # test would walk to the root for every text node).
+    parts = [t for t in el.xpath(".//text()[not(parent::script) and not(parent::style)]")]
     return " ".join(" ".join(parts).split())
 
 
@@ -246,8 +252,9 @@ class Doc:
         found = self.attribute("breeder", "seedbank", "seed bank", "brand", "manufacturer", "breeders")
         if found:
             return found
-        for el in self.css("[itemprop=brand]"):
-            inner = select(el, "[itemprop=name]")
+        for el in self.root.xpath(_OUTER_BRANDS) if self.root is not None else []:
+            checkpoint()
+            inner = el.xpath(_FIRST_NAME)
             value = (inner[0].get("content") or node_text(inner[0])) if inner else el.get("content")
             if text(value):
                 return text(value)
