@@ -177,9 +177,8 @@ def normalize_offers(
     rows = _rows(listed, read, fx, pl.lit(base_rate[0], dtype=RATE))
     del read
     valid = rows["reason"].is_null()
-    rejected = valid.not_().arg_true()
-    as_read = rows.select("pack_size", "currency", pl.col("reason").cast(pl.String))[rejected]
-    quarantine = frame[rejected].with_columns(as_read)
+    as_read = rows.select("pack_size", "currency", pl.col("reason").cast(pl.String)).filter(~valid)
+    quarantine = frame.filter(~valid).with_columns(as_read)
     # an offer's columns, each filtered once; every full-length frame goes as soon as it has been used
     parts = [listed.select("url", "product_id", "price", "regular_price", "in_stock").filter(valid)]
     del listed
