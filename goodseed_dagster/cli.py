@@ -1,4 +1,4 @@
-"""The `goodseed` command: demo, database, market, API, extraction and re-parsing."""
+"""The `goodseed` command: demo, database, market, API, extraction, matching and re-parsing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from goodseed_dagster.settings import Settings
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -36,11 +39,41 @@ def _db(args: argparse.Namespace) -> int:
         print("stopped" if embedded.stop(settings.pgdata) else "not running")
         return 0
     url = database_url(settings)
+    if args.action in ("backup", "restore"):
+        return _db_backup(args, url, settings)
     if args.action == "migrate":
         upgrade(url)
         print("migrations applied")
     else:
         print(libpq_url(url))
+    return 0
+
+
+def _db_backup(args: argparse.Namespace, url: str, settings: Settings) -> int:
+    """`db backup`: dump into the archive store's backups/ (keeping --keep); `db restore FILE`: into a
+    fresh database, whose URL (password masked) is printed."""
+    from sqlalchemy.engine import make_url
+
+    from goodseed_dagster.errors import GoodSeedError
+    from goodseed_dagster.resources import archive_resource
+    from goodseed_dagster.stages.backup import DEFAULT_KEEP, backup_database, blob_store, restore_backup
+
+    store = blob_store(archive_resource(settings).get_store())
+    try:
+        if args.action == "backup":
+            out = backup_database(url, store, keep=args.keep or DEFAULT_KEEP)
+            print(f"backup {out.key} ({out.size_bytes} bytes) -> {out.location}")
+            for key in out.deleted:
+                print(f"deleted (retention {args.keep or DEFAULT_KEEP}): {key}")
+            return 0
+        if not args.file:
+            print("goodseed db restore: FILE is required", file=sys.stderr)
+            return 2
+        restored = restore_backup(url, args.file, store, into=args.into, force=args.force)
+    except (GoodSeedError, FileNotFoundError, ValueError) as e:
+        print(f"goodseed db {args.action}: {e}", file=sys.stderr)
+        return 1
+    print(make_url(restored).set(drivername="postgresql").render_as_string(hide_password=True))
     return 0
 
 
@@ -83,6 +116,14 @@ def _extract(args: argparse.Namespace) -> int:
         os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
         return 128 + signal.SIGPIPE
     return status
+
+
+def _match(args: argparse.Namespace) -> int:
+    from goodseed_dagster.matching import run_match
+
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8")  # the CSV is UTF-8 whatever the locale says
+    return run_match(args.path)
 
 
 def _reparse(args: argparse.Namespace) -> int:
@@ -128,8 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.set_defaults(func=_demo)
 
-    db = sub.add_parser("db", help="the database: url | migrate | stop (the embedded server)")
-    db.add_argument("action", choices=["url", "migrate", "stop"])
+    db = sub.add_parser(
+        "db", help="the database: url | migrate | stop (the embedded server) | backup | restore FILE"
+    )
+    db.add_argument("action", choices=["url", "migrate", "stop", "backup", "restore"])
+    db.add_argument("file", nargs="?", metavar="FILE", help="restore: a dump file or a backups/ key")
+    db.add_argument("--keep", type=int, help="backup: how many backups to keep (default 14)")
+    db.add_argument("--into", help="restore: target database (default <name>_restore_<UTC time>)")
+    db.add_argument("--force", action="store_true", help="restore: over a non-empty --into database")
     db.set_defaults(func=_db)
 
     m = sub.add_parser("market", help="run the simulated market in the foreground")
@@ -154,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget", type=_non_negative, metavar="SECONDS", help="CPU seconds per page (default 2; 0: none)"
     )
     e.set_defaults(func=_extract)
+
+    mt = sub.add_parser("match", help="CSV of offers (seller, name[, breeder, url]) → the same rows + strain_key")
+    mt.add_argument("path", metavar="PATH.csv")
+    mt.set_defaults(func=_match)
 
     r = sub.add_parser("reparse", help="rebuild a seller's listings from the archive (no network)")
     r.add_argument("--seller", required=True)

@@ -4,8 +4,9 @@ Exact keys come from the vectorized name rules; on top of them:
 1. a curated alias (breeder key, name key) → strain key overrides everything;
 2. an offer whose sex the shop does not state joins the one strain of that name that has a sex;
 3. rapidfuzz merges spelling variants within a (breeder, sex, flowering) block ("Girl Scout Cookie" ~
-   "Girl Scout Cookies"), never across different numbers ("Gelato 33" ≠ "Gelato 41"), preferring strain
-   keys that already exist so keys stay stable from one run to the next.
+   "Girl Scout Cookies"), never across different numbers ("Gelato 33" ≠ "Gelato 41") nor a name and one
+   with a word more ("Princess Haze" ≠ "Princess Haze XX"), preferring strain keys that already exist so
+   keys stay stable from one run to the next.
 """
 
 from __future__ import annotations
@@ -50,9 +51,19 @@ def _fill_unstated_sex(counts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _fuzzy_names(counts: pl.DataFrame, existing: set[str]) -> dict[tuple[str, str, str, str], str]:
+def _word_counts(keyed: pl.DataFrame) -> dict[str, int]:
+    """Name key -> how many words its most used strain name has (rule 3 merges spellings, not words)."""
+    words = keyed.group_by("nkey").agg(
+        pl.col("strain_name").str.split(" ").list.len().mode().min().alias("words")
+    )
+    return dict(zip(words["nkey"].to_list(), words["words"].to_list(), strict=True))
+
+
+def _fuzzy_names(
+    counts: pl.DataFrame, existing: set[str], words: dict[str, int]
+) -> dict[tuple[str, str, str, str], str]:
     """Rule 3: (bkey, nkey, sex, flowering) -> the name key it merges into within its block, most used
-    (and already existing) spellings first; never across different numbers."""
+    (and already existing) spellings first; never across different numbers or word counts."""
     canonical: dict[tuple[str, str, str, str], str] = {}
     for (bkey, sex, flower), block in counts.group_by("bkey", "sex_key", "flower_key"):
         totals = block.group_by("nkey").agg(pl.col("n").sum()).to_dicts()
@@ -63,7 +74,7 @@ def _fuzzy_names(counts: pl.DataFrame, existing: set[str]) -> dict[tuple[str, st
             hit = (
                 process.extractOne(nkey, reps, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF) if reps else None
             )
-            if hit and _DIGITS.findall(hit[0]) == _DIGITS.findall(nkey):
+            if hit and _DIGITS.findall(hit[0]) == _DIGITS.findall(nkey) and words[hit[0]] == words[nkey]:
                 canonical[(str(bkey), nkey, str(sex), str(flower))] = hit[0]
             else:
                 reps.append(nkey)
@@ -96,7 +107,7 @@ def resolve_strains(
     counts = _fill_unstated_sex(
         keyed.group_by("match_key", "bkey", "nkey", "sex_key", "flower_key").agg(n=pl.len())
     )
-    canonical = _fuzzy_names(counts, set(existing_keys))
+    canonical = _fuzzy_names(counts, set(existing_keys), _word_counts(keyed))
     rows = counts.select("match_key", "bkey", "nkey", "sex_key", "flower_key").to_dicts()
     mapping = pl.DataFrame(
         {

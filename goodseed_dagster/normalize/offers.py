@@ -122,6 +122,13 @@ def _texts(texts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def offer_names(listings: pl.DataFrame) -> pl.DataFrame:
+    """Per listing (LISTING columns; those it lacks are null): the names and match key an offer takes from
+    its texts, no_name and long_match. `goodseed match` keys rows with exactly the offers' rules."""
+    texts, index = distinct_texts(LISTING.conform(listings), KEYS)
+    return _texts(texts).select(*_FROM_TEXTS, "no_name", "long_match")[index]
+
+
 def _rows(listed: pl.DataFrame, read: pl.DataFrame, fx: pl.DataFrame, to_base: pl.Expr) -> pl.DataFrame:
     """One narrow row per listing (`listed`: its _PER_ROW columns; `read`: what the rules read in its
     texts): its pack size, currency, prices in the base currency, offer key and reason (null: valid)."""

@@ -11,20 +11,38 @@ from __future__ import annotations
 
 import polars as pl
 
-_FEM = r"(?i)\b(?:fem|femini[sz]ed|feminised|feminized|feminizad[ao]s?|feminisiert[e]?|gefeminiseerde?|féminisées?|femminizzat[ie])\b"
-_REG = r"(?i)\b(?:reg|regular|regulares?|regul(?:ä|ae)re?|regulier(?:e)?|réguli(?:è|e)res?|regolari)\b"
-_AUTO = r"(?i)\b(?:auto|autos|autoflower(?:ing|s)?|auto-?flowering|automatic[ -]flowering|autom[aá]tic[ao]s?|autofloreciente?s?|autoflorecientes)\b"
-_PHOTO = r"(?i)\b(?:photoperiod(?:ic)?|photo|fast version|fast flowering|f1 fast)\b"
+# The words that state a fact, in the languages shops print (en, es, pt, de, nl, fr, it, pl); the noise
+# words below are built from the same lists, so a word that states a fact never stays in a strain name.
+_FEM_WORDS = (
+    r"fem|femini[sz]ed|feminizad[ao]s?|feminisiert(?:e[nrs]?)?|gefeminiseerde?|f[ée]minis[ée]e?s?"
+    r"|femm?inizzat[aeio]|feminizowane?"
+)
+_REG_WORDS = r"reg|regular|regulares?|regul(?:ä|ae)re?[nrs]?|regulier(?:e)?|r[ée]guli(?:è|e)re?s?|regolari?|regularne?"
+_PHOTO_WORDS = r"photoperiod(?:ic)?|photo|fast version|fast flowering|f1 fast"
+_SEED_WORDS = (
+    r"seeds?|semillas?|sementes?|hanfsamen|samen|zaden|wietzaden|cannabiszaden|graines?|semences?|semi|nasiona"
+)
+# "Automatic" is the long form of "Auto" ("Royal AK Automatic", "Automatic White Widow")
+_AUTO_WORDS = (
+    r"auto|autos|autoflower(?:ing|s)?|auto-?flowering|automatic(?:[ -]flowering)?"
+    r"|autom[aá]tic[ao]s?|automati(?:que|sch)e?s?|automatyczn(?:e|ie kwitn\w*)|autoflorecientes?"
+    r"|autofloraison|autofiorent[ei]"
+)
+_FEM = rf"(?i)\b(?:{_FEM_WORDS})\b"
+_REG = rf"(?i)\b(?:{_REG_WORDS})\b"
+_AUTO = rf"(?i)\b(?:{_AUTO_WORDS})\b"
+_PHOTO = rf"(?i)\b(?:{_PHOTO_WORDS})\b"
 
 # Pack size forms: "5 Feminised Seeds", "1 Single Regular Seed", "Pack of 10", "x5", "5er Packung",
 # "Pack 5 semillas", "5 zaden", "10 graines", "5 semi", "5 pcs".
+_BARE_NUMBER = r"(?i)^\s*(\d{1,4})\s*$"  # a variant labelled "5"; a name that is a number names a strain ("22")
 _PACK_PATTERNS = [
     r"(?i)\bpack\s*(?:of\s*)?(\d{1,4})\b",
     r"(?i)\b(\d{1,4})\s*(?:x\s*)?(?:single\s+)?(?:(?:fem\w*|reg\w*|auto\w*|photo\w*)\s+)*(?:seeds?|semillas?|samen|zaden|graines|semi|pcs|stk|st\.)\b",
     r"(?i)\b(\d{1,4})er\s*(?:packung|pack)\b",
     r"(?i)\b(\d{1,4})\s*-?\s*(?:pack|pk)\b",
     r"(?i)(?:^|\s)x\s*(\d{1,4})\b",
-    r"(?i)^\s*(\d{1,4})\s*$",
+    _BARE_NUMBER,
 ]
 _MULTI_PACK = (
     r"(?i)\b(?P<n>\d{1,4})\s*x\s*(?P<m>\d{1,4})\s+(?:single\s+)?(?:(?:fem\w*|reg\w*|auto\w*)\s+)*seeds?\b"
@@ -54,10 +72,9 @@ _ACRONYMS = (
 )
 _SALE_PREFIX = r"(?i)^\s*(?:sale|offer|promo|new|clearance)\s*[-:!|]+\s*"
 _NOISE_WORDS = (
-    r"(?i)\b(?:cannabis|marijuana|weed|hemp|strain|seeds?|semillas?|hanfsamen|samen|zaden|graines|semi"
-    r"|fem|femini[sz]ed|feminised|feminized|feminizad[ao]s?|feminisiert[e]?|gefeminiseerde?|féminisées?"
-    r"|reg|regular|regulares?|regul(?:ä|ae)re?|auto|autos|autoflower(?:ing|s)?|auto-?flowering"
-    r"|autofloreciente?s?|photoperiod|photo|fast version|pack|packs|packung|of|single|sale|von|by|de|from)\b"
+    r"(?i)\b(?:(?:semi|semillas|sementes|graines?|semences)\s+d[ei]"  # "Semi di", "Graines de": of
+    rf"|cannabis|marijuana|weed|hemp|strain|{_SEED_WORDS}|{_FEM_WORDS}|{_REG_WORDS}|{_AUTO_WORDS}"
+    r"|à autofloraison|photoperiod|photo|pack|packs|packung|of|single|sale|von|van|by|de|della|from)\b"
 )
 
 
@@ -114,7 +131,7 @@ def breeder_key_expr(breeder: pl.Expr) -> pl.Expr:
 
 
 def _strip_packs(text: pl.Expr) -> pl.Expr:
-    for pattern in _PACK_PATTERNS:
+    for pattern in (p for p in _PACK_PATTERNS if p != _BARE_NUMBER):
         text = text.str.replace_all(pattern.replace("(\\d{1,4})", "\\d{1,4}"), " ")
     return text
 
@@ -124,6 +141,7 @@ def _words(text: pl.Expr) -> pl.Expr:
     return (
         text.fill_null("")
         .str.to_lowercase()
+        .str.replace_all(r"\b(graines?|semences|semi)\s+d(?:ell)?[’`´']", "$1 de ")  # "Graines d’Afghani": of
         .str.replace_all(r"[’`´']", "")
         .str.replace_all(r"#\s*(\d)", _NUMBER_MARK + "$1")
     )

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import itertools
 import os
+import shutil
 import threading
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -52,6 +53,34 @@ class ObjectStore(Protocol):
         ...
 
     def exists(self, sha: str) -> bool: ...
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Whole files under caller-chosen keys beside the pages (database backups): not content-addressed,
+    streamed from and to disk so a large file never sits in memory."""
+
+    def put_file(self, key: str, path: Path) -> str:
+        """Store the file at `path` under `key`, replacing any; returns where it went (path or s3:// URL)."""
+        ...
+
+    def get_file(self, key: str, dest: Path) -> None:
+        """Copy the object `key` to `dest`; raises FileNotFoundError if absent."""
+        ...
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key starting with `prefix`, sorted."""
+        ...
+
+    def delete(self, key: str) -> None: ...
+
+
+def check_key(key: str) -> str:
+    """A relative, normalized key: no absolute path, `..` or empty part can escape the store's root."""
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in key:
+        raise ValueError(f"not a valid object key: {key!r}")
+    return key
 
 
 def body_sha256(body: bytes) -> str:
@@ -134,6 +163,32 @@ class LocalObjectStore:
     def exists(self, sha: str) -> bool:
         return self.path(sha).is_file()
 
+    def put_file(self, key: str, path: Path) -> str:
+        dest = self.root / check_key(key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+        try:  # copy beside, then rename: a reader never sees half a file; 0600: backups hold data
+            with open(path, "rb") as src, os.fdopen(os.open(tmp, _TMP_FLAGS, 0o600), "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return str(dest)
+
+    def get_file(self, key: str, dest: Path) -> None:
+        shutil.copyfile(self.root / check_key(key), dest)
+
+    def keys(self, prefix: str) -> list[str]:
+        base = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
+        if not base.is_dir():
+            return []
+        found = (p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+        return sorted(k for k in found if k.startswith(prefix) and not k.rsplit("/", 1)[-1].startswith("."))
+
+    def delete(self, key: str) -> None:
+        (self.root / check_key(key)).unlink(missing_ok=True)
+
 
 class S3ObjectStore:
     """The archive in an S3 bucket; `client` is a boto3 S3 client (dagster-aws's S3Resource gives one)."""
@@ -168,3 +223,25 @@ class S3ObjectStore:
                 return False
             raise
         return True
+
+    def put_file(self, key: str, path: Path) -> str:
+        full = self.prefix + check_key(key)
+        self.client.upload_file(str(path), self.bucket, full)  # multipart for large files
+        return f"s3://{self.bucket}/{full}"
+
+    def get_file(self, key: str, dest: Path) -> None:
+        full = self.prefix + check_key(key)
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=full)
+        except self.client.exceptions.ClientError as e:
+            raise FileNotFoundError(f"s3://{self.bucket}/{full}") from e
+        self.client.download_file(self.bucket, full, str(dest))
+
+    def keys(self, prefix: str) -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix + prefix
+        )
+        return sorted(o["Key"][len(self.prefix) :] for page in pages for o in page.get("Contents", []))
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self.prefix + check_key(key))
