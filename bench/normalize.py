@@ -418,6 +418,7 @@ def _pd_words(text: Any) -> Any:
     return (
         text.fillna("")
         .str.lower()
+        .str.replace(_rules()._ELISION, r"\1 de ", regex=True)
         .str.replace(_APOSTROPHES, "", regex=True)
         .str.replace(r"#\s*(\d)", _rules()._NUMBER_MARK + r"\1", regex=True)
     )
@@ -433,7 +434,8 @@ def _pd_phrase(text: Any) -> Any:
 
 
 def _pd_strip_packs(text: Any) -> Any:
-    for pattern in _rules()._PACK_PATTERNS:
+    r = _rules()
+    for pattern in (p for p in r._PACK_PATTERNS if p != r._BARE_NUMBER):
         text = text.str.replace(pattern.replace("(\\d{1,4})", "\\d{1,4}"), " ", regex=True)
     return text
 

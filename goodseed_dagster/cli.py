@@ -152,6 +152,18 @@ def _reparse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_db_parser(sub: Any) -> None:
+    db = sub.add_parser(
+        "db", help="the database: url | migrate | stop (the embedded server) | backup | restore FILE"
+    )
+    db.add_argument("action", choices=["url", "migrate", "stop", "backup", "restore"])
+    db.add_argument("file", nargs="?", metavar="FILE", help="restore: a dump file or a backups/ key")
+    db.add_argument("--keep", type=int, help="backup: how many backups to keep (default 14)")
+    db.add_argument("--into", help="restore: target database (default <name>_restore_<UTC time>)")
+    db.add_argument("--force", action="store_true", help="restore: over a non-empty --into database")
+    db.set_defaults(func=_db)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="goodseed", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -169,15 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.set_defaults(func=_demo)
 
-    db = sub.add_parser(
-        "db", help="the database: url | migrate | stop (the embedded server) | backup | restore FILE"
-    )
-    db.add_argument("action", choices=["url", "migrate", "stop", "backup", "restore"])
-    db.add_argument("file", nargs="?", metavar="FILE", help="restore: a dump file or a backups/ key")
-    db.add_argument("--keep", type=int, help="backup: how many backups to keep (default 14)")
-    db.add_argument("--into", help="restore: target database (default <name>_restore_<UTC time>)")
-    db.add_argument("--force", action="store_true", help="restore: over a non-empty --into database")
-    db.set_defaults(func=_db)
+    _add_db_parser(sub)
 
     m = sub.add_parser("market", help="run the simulated market in the foreground")
     m.add_argument("--port", type=int, default=8765)
@@ -202,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.set_defaults(func=_extract)
 
-    mt = sub.add_parser("match", help="CSV of offers (seller, name[, breeder, url]) → the same rows + strain_key")
+    mt = sub.add_parser(
+        "match", help="CSV of offers (seller, name[, breeder, url]) → the same rows + strain_key"
+    )
     mt.add_argument("path", metavar="PATH.csv")
     mt.set_defaults(func=_match)
 

@@ -47,11 +47,13 @@ def read_rows(path: Path) -> CsvRows:
     if b"\x00" in data[:_SNIFF_BYTES]:
         raise MatchInputError(f"{path}: not a CSV file (binary content)")
     text = data.decode("utf-8-sig", errors="replace")  # a bad byte spoils its row, not the file
-    csv.field_size_limit(len(text) + 1)  # a long field is a bad row, not a parse error
+    limit = csv.field_size_limit(len(text) + 1)  # a long field is a bad row, not a parse error
     try:
-        parsed = list(csv.reader(text.splitlines(keepends=True)))
+        parsed = list(csv.reader(text.splitlines(keepends=True), strict=True))
     except csv.Error as e:
         raise MatchInputError(f"{path}: not a CSV file ({e})") from None
+    finally:
+        csv.field_size_limit(limit)
     if not parsed or not any(field.strip() for field in parsed[0]):
         raise MatchInputError(f"{path}: not a CSV file (no header)")
     header = [field.strip() for field in parsed[0]]
@@ -61,7 +63,7 @@ def read_rows(path: Path) -> CsvRows:
     rows, bad = [row for row in parsed[1:] if row], {}
     for i, row in enumerate(rows):
         if len(row) != len(header):
-            bad[i] = f"{len(row)} fields, the header has {len(header)}"
+            bad[i] = f"{len(row)} fields, the header has {len(header)} (written padded or cut to fit)"
         elif any("\ufffd" in field for field in row):
             bad[i] = "not valid UTF-8"
     return CsvRows(header, rows, bad)
@@ -79,7 +81,9 @@ def strain_keys(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     )
     names = names.with_columns(why=why)
     good = names.filter(pl.col("why").is_null())
-    mapping, _ = resolve_strains(good.select("match_key", pl.col("breeder_name").alias("breeder"), "strain_name"))
+    mapping, _ = resolve_strains(
+        good.select("match_key", pl.col("breeder_name").alias("breeder"), "strain_name")
+    )
     keyed = names.join(mapping, on="match_key", how="left", maintain_order="left")
     key = pl.when(pl.col("why").is_null()).then(pl.col("strain_key"))
     return keyed.select(key)["strain_key"], keyed["why"]
@@ -95,7 +99,11 @@ def match_rows(table: CsvRows) -> tuple[list[str | None], dict[int, str]]:
         if i not in bad and not (columns["seller"][i] and columns["name"][i]):
             bad[i] = "no seller" if not columns["seller"][i] else "no name"
     frame = pl.DataFrame(
-        {c: [None if i in bad else v for i, v in enumerate(columns[c])] for c in TEXT_COLUMNS if c in columns},
+        {
+            c: [None if i in bad else v for i, v in enumerate(columns[c])]
+            for c in TEXT_COLUMNS
+            if c in columns
+        },
         schema={c: pl.String for c in TEXT_COLUMNS if c in columns},
     )
     keys, why = strain_keys(frame)
@@ -105,8 +113,10 @@ def match_rows(table: CsvRows) -> tuple[list[str | None], dict[int, str]]:
     return [None if i in bad else k for i, k in enumerate(keys.to_list())], bad
 
 
-def run_match(path: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Write the CSV's rows with a strain_key column to `out`; 1 when the file cannot be matched."""
+def run_match(path: str, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Write the CSV's rows with a strain_key column to `out` (stdout); 1 when the file cannot be
+    matched."""
+    out, err = out or sys.stdout, err or sys.stderr
     try:
         table = read_rows(Path(path))
     except MatchInputError as e:
@@ -117,6 +127,7 @@ def run_match(path: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
         print(f"goodseed match: {path}: record {i + 1}: {bad[i]}; no strain_key", file=err)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*table.header, "strain_key"])
+    width = len(table.header)
     for row, key in zip(table.rows, keys, strict=True):
-        writer.writerow([*row, key or ""])
+        writer.writerow([*row[:width], *[""] * (width - len(row)), key or ""])
     return 0

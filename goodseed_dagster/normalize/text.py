@@ -17,11 +17,11 @@ _FEM_WORDS = (
     r"fem|femini[sz]ed|feminizad[ao]s?|feminisiert(?:e[nrs]?)?|gefeminiseerde?|f[ée]minis[ée]e?s?"
     r"|femm?inizzat[aeio]|feminizowane?"
 )
-_REG_WORDS = r"reg|regular|regulares?|regul(?:ä|ae)re?[nrs]?|regulier(?:e)?|r[ée]guli(?:è|e)re?s?|regolari?|regularne?"
-_PHOTO_WORDS = r"photoperiod(?:ic)?|photo|fast version|fast flowering|f1 fast"
-_SEED_WORDS = (
-    r"seeds?|semillas?|sementes?|hanfsamen|samen|zaden|wietzaden|cannabiszaden|graines?|semences?|semi|nasiona"
+_REG_WORDS = (
+    r"reg|regular|regulares?|regul(?:ä|ae)re?[nrs]?|regulier(?:e)?|r[ée]guli(?:è|e)re?s?|regolari?|regularne?"
 )
+_PHOTO_WORDS = r"photoperiod(?:ic)?|photo|fast version|fast flowering|f1 fast"
+_SEED_WORDS = r"seeds?|semillas?|sementes?|hanfsamen|samen|zaden|wietzaden|cannabiszaden|graines?|semences?|semi|nasiona"
 # "Automatic" is the long form of "Auto" ("Royal AK Automatic", "Automatic White Widow")
 _AUTO_WORDS = (
     r"auto|autos|autoflower(?:ing|s)?|auto-?flowering|automatic(?:[ -]flowering)?"
@@ -35,7 +35,9 @@ _PHOTO = rf"(?i)\b(?:{_PHOTO_WORDS})\b"
 
 # Pack size forms: "5 Feminised Seeds", "1 Single Regular Seed", "Pack of 10", "x5", "5er Packung",
 # "Pack 5 semillas", "5 zaden", "10 graines", "5 semi", "5 pcs".
-_BARE_NUMBER = r"(?i)^\s*(\d{1,4})\s*$"  # a variant labelled "5"; a name that is a number names a strain ("22")
+_BARE_NUMBER = (
+    r"(?i)^\s*(\d{1,4})\s*$"  # a variant labelled "5"; a name that is a number names a strain ("22")
+)
 _PACK_PATTERNS = [
     r"(?i)\bpack\s*(?:of\s*)?(\d{1,4})\b",
     r"(?i)\b(\d{1,4})\s*(?:x\s*)?(?:single\s+)?(?:(?:fem\w*|reg\w*|auto\w*|photo\w*)\s+)*(?:seeds?|semillas?|samen|zaden|graines|semi|pcs|stk|st\.)\b",
@@ -70,6 +72,7 @@ _ACRONYMS = (
     "DNA",
     "CK",
 )
+_ELISION = r"\b(graines?|semences|semi)\s+d(?:ell)?[’`´']"  # "Graines d’Afghani": "of" before a vowel
 _SALE_PREFIX = r"(?i)^\s*(?:sale|offer|promo|new|clearance)\s*[-:!|]+\s*"
 _NOISE_WORDS = (
     r"(?i)\b(?:(?:semi|semillas|sementes|graines?|semences)\s+d[ei]"  # "Semi di", "Graines de": of
@@ -141,7 +144,7 @@ def _words(text: pl.Expr) -> pl.Expr:
     return (
         text.fill_null("")
         .str.to_lowercase()
-        .str.replace_all(r"\b(graines?|semences|semi)\s+d(?:ell)?[’`´']", "$1 de ")  # "Graines d’Afghani": of
+        .str.replace_all(_ELISION, "$1 de ")
         .str.replace_all(r"[’`´']", "")
         .str.replace_all(r"#\s*(\d)", _NUMBER_MARK + "$1")
     )
