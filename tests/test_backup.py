@@ -13,7 +13,6 @@ from pipeline_harness import Pipeline
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from template_db import drop_database
-from test_archive_s3 import moto_endpoint  # noqa: F401  # the moto server fixture
 
 from goodseed_dagster.cli import main
 from goodseed_dagster.db.backup import (
@@ -212,7 +211,7 @@ def test_backups_round_trip_through_s3(
         backup_database(fresh_pg_url, store, keep=1, now=start + timedelta(days=d)) for d in (0, 1)
     )
     assert second.location == f"s3://goodseed-raw/prod/{second.key}" and second.deleted == (first.key,)
-    listed = [o["Key"] for o in s3.list_objects_v2(Bucket="goodseed-raw")["Contents"]]
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket="goodseed-raw", Prefix="prod/")["Contents"]]
     assert listed == [f"prod/{second.key}"]
     restored = restore_backup(fresh_pg_url, second.location, store)
     dropped.append(str(make_url(restored).database))

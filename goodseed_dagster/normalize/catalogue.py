@@ -2,7 +2,9 @@
 
 Exact keys come from the vectorized name rules; on top of them:
 1. a curated alias (breeder key, name key) → strain key overrides everything;
-2. an offer whose sex the shop does not state joins the one strain of that name that has a sex;
+2. an offer without a breeder whose name is a known breeder's name and one of that breeder's strains
+   ("Barneys Farm Mimosa Evo", "Afghan Kush by White Label") is that breeder's strain; then an offer
+   whose sex the shop does not state joins the one strain of that name that has a sex;
 3. rapidfuzz merges spelling variants within a (breeder, sex, flowering) block ("Girl Scout Cookie" ~
    "Girl Scout Cookies"), never across different numbers ("Gelato 33" ≠ "Gelato 41") nor a name and one
    with a word more ("Princess Haze" ≠ "Princess Haze XX"), preferring strain keys that already exist so
@@ -20,6 +22,7 @@ from rapidfuzz import fuzz, process
 from goodseed_dagster.normalize.text import breeder_key_expr, name_key_expr
 
 FUZZY_CUTOFF = 92.0
+UNKNOWN = "unknown"  # the breeder key of offers whose shop names no breeder
 _DIGITS = re.compile(r"\d+")
 
 
@@ -28,6 +31,26 @@ def _split_keys(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(
         parts.struct.rename_fields(["bkey", "nkey", "sex_key", "flower_key"]).alias("parts")
     ).unnest("parts")
+
+
+def _breeder_in_name(counts: pl.DataFrame) -> pl.DataFrame:
+    """Rule 2, first half: (unknown, breeder + name) or (unknown, name + breeder) -> (breeder, name) where
+    that breeder has a strain of that name; a name that reads two ways keeps its unknown breeder."""
+    known = counts.filter(pl.col("bkey") != UNKNOWN).select("bkey", "nkey").unique().rows()
+    spelled: dict[str, set[tuple[str, str]]] = {}
+    for bkey, nkey in known:
+        for whole in (bkey + nkey, nkey + bkey):
+            spelled.setdefault(whole, set()).add((bkey, nkey))
+    found = {whole: next(iter(pairs)) for whole, pairs in spelled.items() if len(pairs) == 1}
+    nkeys = counts["nkey"].to_list()
+    pairs = [
+        found.get(nkey, (bkey, nkey)) if bkey == UNKNOWN else (bkey, nkey)
+        for bkey, nkey in zip(counts["bkey"].to_list(), nkeys, strict=True)
+    ]
+    return counts.with_columns(
+        bkey=pl.Series([b for b, _ in pairs], dtype=pl.String),
+        nkey=pl.Series([n for _, n in pairs], dtype=pl.String),
+    )
 
 
 def _fill_unstated_sex(counts: pl.DataFrame) -> pl.DataFrame:
@@ -105,7 +128,7 @@ def resolve_strains(
     """
     keyed = _split_keys(offers.select("match_key", "breeder", "strain_name"))
     counts = _fill_unstated_sex(
-        keyed.group_by("match_key", "bkey", "nkey", "sex_key", "flower_key").agg(n=pl.len())
+        _breeder_in_name(keyed.group_by("match_key", "bkey", "nkey", "sex_key", "flower_key").agg(n=pl.len()))
     )
     canonical = _fuzzy_names(counts, set(existing_keys), _word_counts(keyed))
     rows = counts.select("match_key", "bkey", "nkey", "sex_key", "flower_key").to_dicts()
