@@ -22,9 +22,9 @@ _REG_WORDS = (
 )
 _PHOTO_WORDS = r"photoperiod(?:ic)?|photo|fast version|fast flowering|f1 fast"
 _SEED_WORDS = r"seeds?|semillas?|sementes?|hanfsamen|samen|zaden|wietzaden|cannabiszaden|graines?|semences?|semi|nasiona"
-# "Automatic" is the long form of "Auto" ("Royal AK Automatic", "Automatic White Widow")
+# a bare English "Automatic" is not read as autoflower: shops use it in strain names of photoperiod plants too
 _AUTO_WORDS = (
-    r"auto|autos|autoflower(?:ing|s)?|auto-?flowering|automatic(?:[ -]flowering)?"
+    r"auto|autos|autoflower(?:ing|s)?|auto-?flowering|automatic[ -]flowering"
     r"|autom[aá]tic[ao]s?|automati(?:que|sch)e?s?|automatyczn(?:e|ie kwitn\w*)|autoflorecientes?"
     r"|autofloraison|autofiorent[ei]"
 )
