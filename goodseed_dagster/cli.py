@@ -136,7 +136,7 @@ def _reparse(args: argparse.Namespace) -> int:
     s = get_settings()
     store = archive_resource(s).get_store()
     try:
-        out = extract_listings(engine_for(database_url(s)), store, args.seller, args.crawl)
+        out = extract_listings(engine_for(database_url(s)), store, args.seller, args.crawl, s.page_budget_s)
     except (GoodSeedError, LookupError) as e:
         print(f"goodseed reparse: {e}", file=sys.stderr)
         return 1

@@ -126,13 +126,11 @@ def print_summary(summary: RunSummary, day: int) -> None:
         ("market day", day),
         (
             "sellers crawled",
-            f"{summary.sellers_ok} ok, {summary.sellers_partial} partial, "
-            f"{summary.sellers_failed} failed",
+            f"{summary.sellers_ok} ok, {summary.sellers_partial} partial, {summary.sellers_failed} failed",
         ),
         (
             "pages",
-            f"{summary.pages} ({summary.pages_not_modified} not modified, "
-            f"{summary.bytes / 1e6:.1f} MB)",
+            f"{summary.pages} ({summary.pages_not_modified} not modified, {summary.bytes / 1e6:.1f} MB)",
         ),
         ("offers (active)", summary.offers),
         ("strains", f"{summary.strains} ({summary.strains_sold_by_several} sold by several sellers)"),

@@ -29,8 +29,18 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     base_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     fx_url: str = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+    max_crawl_delay_s: float = Field(
+        default=60.0, gt=0, description="Cap on robots.txt Crawl-delay / Request-rate."
+    )
+    crawl_deadline_s: float = Field(
+        default=7200.0, gt=0, description="A crawl still running after this stops partial."
+    )
+    page_budget_s: float = Field(
+        default=2.0, gt=0, description="CPU seconds extraction may spend on one page."
+    )
     polite: bool = Field(
-        default=True, description="Pace crawls per robots.txt and the source's rate; off only for local test shops."
+        default=True,
+        description="Pace crawls per robots.txt and the source's rate; off only for local test shops.",
     )
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -32,7 +32,15 @@ def raw_pages(
         context.log.info(f"[{seller}] {p}")
 
     with stage_errors():
-        out = crawl_seller(pg.engine, store.get_store(), seller, polite=http.polite, progress=progress)
+        out = crawl_seller(
+            pg.engine,
+            store.get_store(),
+            seller,
+            polite=http.polite,
+            progress=progress,
+            options=http.crawl_options(),
+            budget_s=http.page_budget_s,
+        )
     result = out.result
     metadata: dict[str, Any] = {
         "crawl_id": out.crawl_id,

@@ -9,6 +9,7 @@ from goodseed_dagster.assets._meta import fill_rates, md_preview, md_table, stag
 from goodseed_dagster.assets.partitions import sellers
 from goodseed_dagster.normalize.facts import stated_facts
 from goodseed_dagster.resources.archive import ArchiveResource
+from goodseed_dagster.resources.http import CrawlerResource
 from goodseed_dagster.resources.postgres import Postgres
 from goodseed_dagster.schema import FACTS
 from goodseed_dagster.stages.extract import ExtractOutcome, extract_listings
@@ -43,11 +44,15 @@ def listings_metadata(out: ExtractOutcome) -> dict[str, Any]:
 
 
 @dg.asset(partitions_def=sellers, group_name="extract", kinds={"parsel", "postgres"}, deps=["raw_pages"])
-def listings(context: dg.AssetExecutionContext, pg: Postgres, store: ArchiveResource) -> dg.MaterializeResult:
+def listings(
+    context: dg.AssetExecutionContext, pg: Postgres, store: ArchiveResource, http: CrawlerResource
+) -> dg.MaterializeResult:
     """One row per (product, pack) the newest crawl shows, in core.listings, as the page states it; pages that
     cannot be parsed go to core.quarantine (stage extract). Reads the archive only, so it can re-run offline."""
     with stage_errors():
-        out = extract_listings(pg.engine, store.get_store(), context.partition_key)
+        out = extract_listings(
+            pg.engine, store.get_store(), context.partition_key, budget_s=http.page_budget_s
+        )
     for url, reason in out.errors[:20]:
         context.log.warning(f"[{context.partition_key}] cannot parse {url}: {reason}")
     return dg.MaterializeResult(metadata=listings_metadata(out))

@@ -56,5 +56,8 @@ def build_resources(settings: Settings) -> Resources:
             fx_url=settings.fx_url,
             base_currency=settings.base_currency,
             polite=settings.polite,
+            max_crawl_delay_s=settings.max_crawl_delay_s,
+            deadline_s=settings.crawl_deadline_s,
+            page_budget_s=settings.page_budget_s,
         ),
     }

@@ -14,6 +14,15 @@ class CrawlerResource(dg.ConfigurableResource):
     base_currency: str = "EUR"
     polite: bool = True
     timeout_s: float = 30.0
+    max_crawl_delay_s: float = 60.0
+    deadline_s: float = 7200.0
+    page_budget_s: float = 2.0
+
+    def crawl_options(self) -> CrawlOptions:
+        """The crawl's limits (README "Safety"); the rest keep CrawlOptions' defaults."""
+        return CrawlOptions(
+            timeout_s=self.timeout_s, max_crawl_delay_s=self.max_crawl_delay_s, deadline_s=self.deadline_s
+        )
 
     def get_fx_feed(self) -> bytes:
         return get_document(self.fx_url, name="fx", options=CrawlOptions(timeout_s=self.timeout_s))

@@ -18,8 +18,8 @@ from goodseed_dagster.db.sources import (
     start_crawl,
 )
 from goodseed_dagster.scraping.archive import ObjectStore
-from goodseed_dagster.scraping.extract import links
-from goodseed_dagster.scraping.fetch import CrawlProgress, crawl_sync
+from goodseed_dagster.scraping.extract import PAGE_BUDGET_S, links
+from goodseed_dagster.scraping.fetch import CrawlOptions, CrawlProgress, crawl_sync
 from goodseed_dagster.scraping.models import Page
 from goodseed_dagster.scraping.results import CrawlResult
 from goodseed_dagster.stages.errors import CrawlInProgress
@@ -39,13 +39,15 @@ def crawl_seller(
     *,
     polite: bool = True,
     progress: Callable[[CrawlProgress], None] | None = None,
+    options: CrawlOptions | None = None,
+    budget_s: float = PAGE_BUDGET_S,
 ) -> CrawlOutcome:
     """Crawl the seller and record the crawl; a crash still closes its core.crawls row as failed. The seller's
     crawl lock is held throughout: a second crawl of the same seller is refused (CrawlInProgress), and the
     crawl rows a dead process left `running` are closed as failed first."""
     try:
         with crawl_lock(engine, seller):
-            return _crawl(engine, store, seller, polite=polite, progress=progress)
+            return _crawl(engine, store, seller, polite, progress, options, budget_s)
     except CrawlRunning as e:
         raise CrawlInProgress(seller) from e
 
@@ -54,9 +56,10 @@ def _crawl(
     engine: Engine,
     store: ObjectStore,
     seller: str,
-    *,
     polite: bool,
     progress: Callable[[CrawlProgress], None] | None,
+    options: CrawlOptions | None,
+    budget_s: float,
 ) -> CrawlOutcome:
     with engine.begin() as conn:
         source = load_source(conn, seller)
@@ -65,11 +68,17 @@ def _crawl(
         crawl_id = start_crawl(conn, seller)
 
     def follow(page: Page) -> list[str]:
-        return links(page, platform=source.platform, selectors=source.selectors)
+        return links(page, platform=source.platform, selectors=source.selectors, budget_s=budget_s)
 
     try:
         result = crawl_sync(
-            source, store=store, links=follow, previous=previous, polite=polite, progress=progress
+            source,
+            store=store,
+            links=follow,
+            previous=previous,
+            polite=polite,
+            progress=progress,
+            options=options,
         )
     except BaseException as e:  # the manifest must never show a crawl "running" forever
         with engine.begin() as conn:

@@ -16,6 +16,7 @@ from goodseed_dagster.db.sources import latest_crawl, load_source
 from goodseed_dagster.extraction import listing_frame
 from goodseed_dagster.schema import LISTING
 from goodseed_dagster.scraping.archive import ObjectStore
+from goodseed_dagster.scraping.extract import PAGE_BUDGET_S
 from goodseed_dagster.scraping.models import Page
 from goodseed_dagster.scraping.parse import ParseResult, parse_pages
 from goodseed_dagster.stages.errors import StageNotReady
@@ -32,7 +33,11 @@ class ExtractOutcome:
 
 
 def extract_listings(
-    engine: Engine, store: ObjectStore, seller: str, crawl_id: int | None = None
+    engine: Engine,
+    store: ObjectStore,
+    seller: str,
+    crawl_id: int | None = None,
+    budget_s: float = PAGE_BUDGET_S,
 ) -> ExtractOutcome:
     """Rebuild the seller's listings from one archived crawl (default: the newest); unparseable pages are
     quarantined (stage extract) with the reason."""
@@ -49,7 +54,7 @@ def extract_listings(
         for p in pages:
             yield Page(url=p.url, body=store.get(p.sha256), content_type=p.content_type)
 
-    return store_listings(engine, seller, crawl_id, parse_pages(bodies(), source))
+    return store_listings(engine, seller, crawl_id, parse_pages(bodies(), source, budget_s=budget_s))
 
 
 def store_listings(engine: Engine, seller: str, crawl_id: int, parsed: ParseResult) -> ExtractOutcome:
