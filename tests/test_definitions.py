@@ -136,6 +136,10 @@ def test_resources_come_from_settings_without_touching_the_environment(tmp_path:
         s3_bucket="archive-bucket",
         fx_url="http://127.0.0.1:9/fx.xml",
         base_currency="USD",
+        max_crawl_delay_s=5.0,
+        crawl_deadline_s=600.0,
+        page_budget_s=0.5,
+        polite=False,
     )
     resources = build_resources(settings)
     assert dict(os.environ) == before
@@ -147,6 +151,13 @@ def test_resources_come_from_settings_without_touching_the_environment(tmp_path:
     http = resources["http"]
     assert (http.fx_url, http.base_currency) == ("http://127.0.0.1:9/fx.xml", "USD")
     assert http.sources_file == str(tmp_path / "sources.yaml")
+    options = http.crawl_options()
+    assert (options.max_crawl_delay_s, options.deadline_s, http.page_budget_s, http.polite) == (
+        5.0,
+        600.0,
+        0.5,
+        False,
+    )
     # no DATABASE_URL: the embedded server under the settings' home
     local = build_resources(Settings(home=tmp_path, database_url=None))["pg"]
     assert (local.url, local.home) == (None, str(tmp_path))
