@@ -22,11 +22,6 @@ PAGES = [f"/p{i}" for i in range(8)]
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def site(clock: FakeClock) -> Iterator[Site]:
     with serve(clock.now) as s:
         s.route("/", html(*PAGES))

@@ -23,12 +23,6 @@ from goodseed_dagster.scraping.request import get_with_retries
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    """Backoff and Retry-After waits on virtual time: exact, and instant."""
-    return FakeClock()
-
-
-@pytest.fixture
 def site(clock: FakeClock) -> Iterator[Site]:
     with serve(clock.now) as s:
         s.route("/robots.txt", Reply(404))
