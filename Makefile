@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/normalize.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/refresh.py
 
 stop:
 	-$(BIN)/goodseed db stop

@@ -44,6 +44,16 @@ def _db(args: argparse.Namespace) -> int:
     if args.action == "migrate":
         upgrade(url)
         print("migrations applied")
+    elif args.action == "roles":
+        from goodseed_dagster.db.roles import RoleError, enable_role_logins
+
+        try:
+            enabled = enable_role_logins(url, settings)
+        except RoleError as e:
+            print(f"goodseed db roles: {e}", file=sys.stderr)
+            return 1
+        unset = "no role password set (GOODSEED_API_ROLE_PASSWORD, GOODSEED_ANALYST_ROLE_PASSWORD)"
+        print(f"login enabled: {', '.join(enabled)}" if enabled else unset)
     else:
         print(libpq_url(url))
     return 0
@@ -56,15 +66,15 @@ def _db_backup(args: argparse.Namespace, url: str, settings: Settings) -> int:
 
     from goodseed_dagster.errors import GoodSeedError
     from goodseed_dagster.resources import archive_resource
-    from goodseed_dagster.stages.backup import DEFAULT_KEEP, backup_database, blob_store, restore_backup
+    from goodseed_dagster.stages.backup import backup_database, blob_store, restore_backup
 
     store = blob_store(archive_resource(settings).get_store())
     try:
         if args.action == "backup":
-            out = backup_database(url, store, keep=args.keep or DEFAULT_KEEP)
+            out = backup_database(url, store, keep=args.keep or settings.backup_keep)
             print(f"backup {out.key} ({out.size_bytes} bytes) -> {out.location}")
             for key in out.deleted:
-                print(f"deleted (retention {args.keep or DEFAULT_KEEP}): {key}")
+                print(f"deleted (retention {args.keep or settings.backup_keep}): {key}")
             return 0
         if not args.file:
             print("goodseed db restore: FILE is required", file=sys.stderr)
@@ -154,11 +164,13 @@ def _reparse(args: argparse.Namespace) -> int:
 
 def _add_db_parser(sub: Any) -> None:
     db = sub.add_parser(
-        "db", help="the database: url | migrate | stop (the embedded server) | backup | restore FILE"
+        "db",
+        help="the database: url | migrate | roles (logins from settings) | stop (the embedded server) | backup"
+        " | restore FILE",
     )
-    db.add_argument("action", choices=["url", "migrate", "stop", "backup", "restore"])
+    db.add_argument("action", choices=["url", "migrate", "roles", "stop", "backup", "restore"])
     db.add_argument("file", nargs="?", metavar="FILE", help="restore: a dump file or a backups/ key")
-    db.add_argument("--keep", type=int, help="backup: how many backups to keep (default 14)")
+    db.add_argument("--keep", type=int, help="backup: how many backups to keep (default: GOODSEED_BACKUP_KEEP, 14)")
     db.add_argument("--into", help="restore: target database (default <name>_restore_<UTC time>)")
     db.add_argument("--force", action="store_true", help="restore: over a non-empty --into database")
     db.set_defaults(func=_db)

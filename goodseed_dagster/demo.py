@@ -7,6 +7,7 @@ Each run moves the market clock one day forward, so price history grows run afte
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -22,8 +23,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from pydantic import SecretStr
 
+from goodseed_dagster.alerts import AlertReceiver, summary_lines
 from goodseed_dagster.settings import PROJECT_ROOT, Settings
+
+DAGSTER_PG_URL_ENV = "GOODSEED_DAGSTER_PG_URL"  # dagster.yaml's storage URL
+# A seller whose shop is down (nothing listens on the discard port): its crawl fails, the others do not,
+# and the data team gets one run-failure alert at the demo's local receiver.
+DOWN_SELLER = {
+    "slug": "closed-shop",
+    "name": "Closed Shop (down, for the alert)",
+    "base_url": "http://127.0.0.1:9/",
+}
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -62,18 +74,22 @@ def _market_day(home: Path, override: int | None) -> int:
     return int(state.read_text()) + 1 if state.exists() else 0
 
 
-def _prepare_dagster_home(home: Path) -> Path:
+def _prepare_dagster_home(home: Path, url: str) -> Path:
+    """DAGSTER_HOME with the project's dagster.yaml, its storage in a `dagster` database on `url`'s server."""
+    from goodseed_dagster.db.engine import dagster_database
+
     dagster_home = home / "dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    os.environ[DAGSTER_PG_URL_ENV] = dagster_database(url)  # dagster.yaml reads it; never printed
     return dagster_home
 
 
 def materialize_everything(
     defs: dg.Definitions, instance: dg.DagsterInstance, sellers: list[str]
-) -> dict[str, str]:
+) -> list[dg.ExecuteInProcessResult]:
     """Sources and FX, then each seller's crawl → listings → offers (one failure never stops the others),
-    then the catalogue and the dbt models. Returns {seller: "ok" | error}."""
+    then the catalogue and the dbt models. Returns every run's result."""
     import dagster as dg
 
     from goodseed_dagster.jobs import dbt_models
@@ -100,18 +116,18 @@ def materialize_everything(
     instance.add_dynamic_partitions(
         "sellers", [s for s in sellers if not instance.has_dynamic_partition("sellers", s)]
     )
-    outcome: dict[str, str] = {}
+    results = [base]
     for i, seller in enumerate(sellers, 1):
         started = time.monotonic()
-        result = run(["raw_pages", "listings", "offers"], seller)
-        outcome[seller] = "ok" if result.success else _failure(result)
-        say(f"  [{i}/{len(sellers)}] {seller}: {outcome[seller]} ({time.monotonic() - started:.1f} s)")
+        results.append(run(["raw_pages", "listings", "offers"], seller))
+        outcome = "ok" if results[-1].success else _failure(results[-1])
+        say(f"  [{i}/{len(sellers)}] {seller}: {outcome} ({time.monotonic() - started:.1f} s)")
     for stage, selection in (("strain_catalogue", ["strain_catalogue"]), ("dbt models", dbt_models)):
-        result = run(selection)
-        if not result.success:
-            raise SystemExit(f"goodseed demo: {stage} failed: {_failure(result)}")
+        results.append(run(selection))
+        if not results[-1].success:
+            raise SystemExit(f"goodseed demo: {stage} failed: {_failure(results[-1])}")
         say(f"  {stage}: ok")
-    return outcome
+    return results
 
 
 def _failure(result: Any) -> str:
@@ -257,32 +273,49 @@ def _child_env(settings: Settings, dagster_home: Path) -> dict[str, str]:
         "GOODSEED_SOURCES_FILE": str(settings.sources_path),
         "GOODSEED_FX_URL": settings.fx_url,
         "DAGSTER_HOME": str(dagster_home),
+        DAGSTER_PG_URL_ENV: os.environ[DAGSTER_PG_URL_ENV],
+        "GOODSEED_ALERT_URLS": json.dumps([u.get_secret_value() for u in settings.alert_urls]),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 
 
-def _run_pipeline(settings: Settings, url: str, sellers: list[str], day: int, dagster_home: Path) -> None:
-    """Materialize in process, with Definitions built from `settings`; runs recorded in `dagster_home`."""
+def _run_pipeline(
+    settings: Settings, url: str, sellers: list[str], day: int, dagster_home: Path, receiver: AlertReceiver
+) -> None:
+    """Materialize in process, with Definitions built from `settings`; runs recorded in `dagster_home`; then
+    the alert sensors once (the daemon is not running yet), so the summary lists what the receiver got."""
     import dagster as dg
 
     from goodseed_dagster.db.engine import engine_for
     from goodseed_dagster.db.summary import last_crawl_id, run_summary
     from goodseed_dagster.definitions import build_defs
+    from goodseed_dagster.resources.postgres import Postgres
+    from goodseed_dagster.sensors.alerts import evaluate_alerts_now
 
     with engine_for(url).connect() as conn:
         since = last_crawl_id(conn)
     say(f"materializing the asset graph for {len(sellers)} sellers")
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        materialize_everything(build_defs(settings), instance, sellers)
+        defs = build_defs(settings)
+        results = materialize_everything(defs, instance, sellers)
+        evaluate_alerts_now(settings, defs, instance, Postgres(url=url), results)
     (settings.home / "market_day").write_text(str(day))
     with engine_for(url).connect() as conn:
         print_summary(run_summary(conn, since), day)
+    print_alerts(receiver)
+
+
+def print_alerts(receiver: AlertReceiver) -> None:
+    got = receiver.alerts()
+    lines = [f"  {line}" for line in summary_lines(got)]
+    print("\n".join([f"alerts received by {receiver.apprise_url}: {len(got)}", *lines, ""]), flush=True)
 
 
 def run_demo(opts: DemoOptions) -> int:
     from goodseed_dagster.db import embedded
     from goodseed_dagster.db.engine import database_url, engine_for
     from goodseed_dagster.db.migrate import upgrade
+    from goodseed_dagster.db.roles import enable_role_logins
     from goodseed_dagster.dbt_project import prepare_manifest
     from goodseed_dagster.market import Market, serve
     from goodseed_dagster.scraping.sources import dump_sources
@@ -302,6 +335,7 @@ def run_demo(opts: DemoOptions) -> int:
     url = database_url(settings)
     try:
         upgrade(url)
+        enable_role_logins(url, settings)  # the API's and analysts' roles log in when passwords are set
         say("migrations applied")
         day = _market_day(settings.home, opts.day)
         market = (
@@ -309,16 +343,22 @@ def run_demo(opts: DemoOptions) -> int:
             if opts.products_per_shop
             else Market(day=day)
         )
-        with serve(market, host="127.0.0.1", port=port) as server:
+        with serve(market, host="127.0.0.1", port=port) as server, AlertReceiver() as receiver:
             say(f"simulated market on {server.url}, day {day}, {len(market.shops)} shops")
-            # the market's sellers; never a file the user configured
+            # the market's sellers and one that is down; never a file the user configured
+            sellers = [*market.source_configs(server.url), DOWN_SELLER]
             sources_file = settings.home / "sources.yaml"
-            sources_file.write_text(dump_sources(market.source_configs(server.url)))
+            sources_file.write_text(dump_sources(sellers))
+            alert_urls = [*settings.alert_urls, SecretStr(receiver.apprise_url)]
             demo = settings.model_copy(
-                update={"sources_file": sources_file, "fx_url": f"{server.url}/fx/eurofxref-daily.xml"}
+                update={
+                    "sources_file": sources_file,
+                    "fx_url": f"{server.url}/fx/eurofxref-daily.xml",
+                    "alert_urls": alert_urls,
+                }
             )
-            dagster_home = _prepare_dagster_home(settings.home)
-            _run_pipeline(demo, url, [s.slug for s in market.shops], day, dagster_home)
+            dagster_home = _prepare_dagster_home(settings.home, url)
+            _run_pipeline(demo, url, [s["slug"] for s in sellers], day, dagster_home, receiver)
             say(f"pipeline done in {time.monotonic() - started:.1f} s")
             if opts.serve:
                 _serve_forever(demo, url, _child_env(demo, dagster_home))

@@ -26,8 +26,8 @@ from goodseed_dagster.errors import ExtractError
 from goodseed_dagster.normalize.facts import stated_facts
 from goodseed_dagster.normalize.values import checked_listings
 from goodseed_dagster.schema import FACTS
-from goodseed_dagster.scraping.extract import PAGE_BUDGET_S, extract
-from goodseed_dagster.scraping.models import Page, Platform, RawOffer
+from goodseed_dagster.scraping.extract import PAGE_BUDGET_S, extract, no_offer_reason
+from goodseed_dagster.scraping.models import STATED, Page, Platform, RawOffer
 
 _READ = ("pack_size", "sex", "flowering")  # the facts normalize's text rules read
 MAX_BYTES = 20_000_000  # `goodseed extract` refuses larger files (--max-bytes)
@@ -59,10 +59,28 @@ _OFFER_FIELDS = tuple(f.name for f in fields(RawOffer))
 
 def listing_frame(offers: Iterable[tuple[str, RawOffer]]) -> pl.DataFrame:
     """(page url, extracted offer) pairs as a LISTING frame plus `reason`, each value checked where it enters
-    (normalize.values): null where the row can be stored, else why not."""
-    return checked_listings(
+    (normalize.values): null where the row can be stored, else why not. `evidence` says what each stated
+    value rests on (evidence_of its producer, the offer's adapter when none is named)."""
+    offers = list(offers)
+    frame = checked_listings(
         {"page_url": page_url, **{f: getattr(o, f) for f in _OFFER_FIELDS}} for page_url, o in offers
     )
+    return frame.with_columns(evidence=pl.Series([listing_evidence(o) for _, o in offers], dtype=pl.String))
+
+
+def listing_evidence(offer: RawOffer) -> str:
+    """The offer's {stated field: evidence class} as compact JSON (core.listings.evidence)."""
+    kinds = {f: evidence_of(source_of(offer, f)) for f in STATED if getattr(offer, f) is not None}
+    return json.dumps(kinds, separators=(",", ":"))
+
+
+def source_of(offer: RawOffer, field: str) -> str:
+    """Who stated `field`: the page part an adapter named in `extra` (only when it is a name: extra holds what
+    a page wrote), else the offer's adapter."""
+    for named in (offer.extra.get(f"{field}_source"), offer.adapter):
+        if isinstance(named, str) and named:
+            return named
+    return ""  # nothing names it: the weakest evidence
 
 
 def stated_offers(offers: Sequence[tuple[str, RawOffer]]) -> list[StatedOffer]:
@@ -71,7 +89,7 @@ def stated_offers(offers: Sequence[tuple[str, RawOffer]]) -> list[StatedOffer]:
     out = []
     for (_, o), row in zip(offers, facts.iter_rows(named=True), strict=True):
         sources = {
-            f"{f}_source": o.extra.get(f"{row[f + '_from']}_source") or o.adapter
+            f"{f}_source": source_of(o, row[f + "_from"])
             for f in _READ
             if row[f + "_from"]
         }
@@ -94,6 +112,70 @@ def stated_offers(offers: Sequence[tuple[str, RawOffer]]) -> list[StatedOffer]:
             )
         )
     return out
+
+
+# How much each producer of a fact can be trusted, weakest last: what the page's data states for machines,
+# what the shop platform's own buy form or API charges, what a seller's config supplies, what a reader
+# took from the visible page (title, categories, stock text, the visible-price reader).
+EVIDENCE = ("platform", "structured", "config", "visible")
+_PLATFORM = {"shopify", "woocommerce", "woo_variations", "woo_table", "woo_simple", "magento_grouped",
+             "magento_configurable", "shopify_script", "attributes", "pack_table_label"}  # fmt: skip
+_STRUCTURED = {"jsonld", "microdata", "opengraph", "script_data", "meta"}
+_CONFIG = {"config", "selectors"}  # the seller's configured currency, its hand-written selectors
+
+
+def evidence_of(source: str) -> str:
+    """The evidence class of a fact's producer (an adapter or page part named in `<field>_source`)."""
+    if source in _PLATFORM:
+        return "platform"
+    if source in _STRUCTURED:
+        return "structured"
+    return "config" if source in _CONFIG else "visible"
+
+
+def evidence_scorecard(offers: Sequence[StatedOffer]) -> pl.DataFrame:
+    """Per stated field, the share of offers whose value rests on each evidence class (null: not stated):
+    which of a seller's facts rest on the weakest evidence."""
+    rows = []
+    for field in ("name", "breeder", "sex", "flowering", "pack_size", "price", "currency", "in_stock"):
+        kinds = [evidence_of(source_of(o, field)) for o in offers if getattr(o, field) is not None
+                 and f"{field}_source" in o.extra]  # fmt: skip
+        shares = {k: round(kinds.count(k) / len(offers), 2) if offers else 0.0 for k in EVIDENCE}
+        rows.append({"field": field, **shares})
+    return pl.DataFrame(rows, schema={"field": pl.String, **dict.fromkeys(EVIDENCE, pl.Float64)})
+
+
+_SCORED = ("name", "breeder", "sex", "flowering", "pack_size", "price", "currency", "in_stock")
+
+
+def _kind_of(field: str) -> pl.Expr:
+    """The evidence class of a stated fact's value; for a fact a text rule read, of the column it read."""
+    if field not in ("sex", "flowering", "pack_size"):
+        return pl.when(pl.col(field).is_not_null()).then(pl.col("evidence").str.json_path_match(f"$.{field}"))
+    read_from = pl.col(f"{field}_from")
+    columns = ("name", "variant", "labels", "pack_size")
+    return pl.coalesce(
+        pl.when(read_from == c).then(pl.col("evidence").str.json_path_match(f"$.{c}")) for c in columns
+    )
+
+
+def listings_evidence(listings: pl.DataFrame) -> pl.DataFrame:
+    """evidence_scorecard of stored listings (LISTING frame with `evidence`): per fact `goodseed extract`
+    states, the share of listings whose value rests on each evidence class."""
+    facts = stated_facts(listings, provenance=True)
+    n = max(facts.height, 1)
+    kinds = facts.select(_kind_of(f).alias(f) for f in _SCORED)
+    rows = [{"field": f, **{k: round((kinds[f] == k).sum() / n, 2) for k in EVIDENCE}} for f in _SCORED]
+    return pl.DataFrame(rows, schema={"field": pl.String, **dict.fromkeys(EVIDENCE, pl.Float64)})
+
+
+def weakest_evidence(card: pl.DataFrame) -> tuple[str | None, dict[str, float]]:
+    """The weakest evidence class any fact of the scorecard rests on, and each such fact's share."""
+    for kind in reversed(EVIDENCE):
+        shares = {r["field"]: r[kind] for r in card.iter_rows(named=True) if r[kind] > 0}
+        if shares:
+            return kind, shares
+    return None, {}
 
 
 def read_page(
@@ -167,6 +249,8 @@ def _lines(source: str, page: Page, opts: _Options) -> list[str]:
         offers = read_page(page, currency=opts.currency, budget_s=opts.budget_s)
     except ExtractError as e:
         raise _Unreadable(f"cannot parse: {e.reason}") from e
+    if not offers:
+        raise _Unreadable(f"no offer: {no_offer_reason(page)}")
     return [offer_line(source, offer, opts.explain) for offer in offers]
 
 

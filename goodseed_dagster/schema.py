@@ -113,6 +113,12 @@ LISTING = Table(
         IN_STOCK,
         REGULAR_PRICE,
         _c("adapter", pl.String(), "the extraction adapter that produced the offer", nullable=False),
+        _c(
+            "evidence",
+            pl.String(),
+            "JSON {stated field: platform | structured | config | visible}: what each value rests on "
+            "(extraction.evidence_of), set by listing_frame, not by an adapter",
+        ),
     ),
     keys=(CRAWL_ID, SELLER),
 )

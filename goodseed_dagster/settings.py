@@ -47,6 +47,41 @@ class Settings(BaseSettings):
     ui_port: int = 3000
     market_port: int = 8765
 
+    # operations (#15): automation, quality gates, alerts, housekeeping, backups
+    crawl_cron: str = Field(default="0 2 * * *", description="When the daily crawl of every seller starts.")
+    timezone: str = Field(default="UTC", description="IANA zone the schedules run in.")
+    alert_urls: list[SecretStr] = Field(
+        default_factory=list, description="apprise URLs alerts go to (several allowed; they may hold tokens)."
+    )
+    freshness_hours: float = Field(default=36.0, gt=0, description="A seller not refreshed this long alerts.")
+    ui_url: str | None = Field(
+        default=None, description="Dagster UI base URL for alert links; default http://127.0.0.1:{ui_port}."
+    )
+    listing_drop_max: float = Field(
+        default=0.5, gt=0, lt=1, description="Share of listings a crawl may lose against the previous one."
+    )
+    min_fill_rate: float = Field(default=0.8, ge=0, le=1, description="Required fields' minimum fill rate.")
+    max_quarantine_share: float = Field(default=0.2, ge=0, le=1, description="Quarantined rows' maximum share.")
+    price_per_seed_min: float = Field(default=0.05, gt=0, description="Sane price per seed, base currency: low.")
+    price_per_seed_max: float = Field(default=100.0, gt=0, description="Sane price per seed, base currency: high.")
+    run_retention_days: int = Field(default=30, gt=0, description="Dagster run records kept this long.")
+    price_history_retention_days: int = Field(
+        default=730, gt=0, description="price_history rows older than this move to Parquet in the archive."
+    )
+    backup_keep: int = Field(default=14, gt=0, description="Daily backups kept in the archive store.")
+
+    # serving (#16): API limits, auth, roles, replica
+    api_token: SecretStr | None = Field(default=None, description="Bearer token of the admin routes.")
+    api_rate_per_minute: int = Field(default=100, gt=0, description="Requests per client per minute.")
+    cors_origins: list[str] = Field(default_factory=list)
+    api_cache_entries: int = Field(
+        default=2048, ge=0, description="Responses the API keeps in memory per process (0: no cache)."
+    )
+    api_max_age_s: int = Field(default=30, ge=0, description="Cache-Control max-age of API responses.")
+    database_read_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_READ_URL")
+    api_role_password: SecretStr | None = None
+    analyst_role_password: SecretStr | None = None
+
     @property
     def archive_root(self) -> Path:
         return self.archive_dir or self.home / "archive"

@@ -4,42 +4,35 @@ OPTIONS answer wherever GET does. Each case once answered 500 or 405 (issue #14)
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from test_api import marts_db, marts_template, settings_for  # noqa: F401 (fixtures)
 
 from goodseed_dagster.api.main import create_app
 from goodseed_dagster.db.engine import engine_for
 
 NAMES = ["50% Haze", "5000 Haze", "Back\\slash Kush", "Under_score OG"]
+BREEDER = "Edge Breeder"
 
 
 @pytest.fixture(scope="module")
-def client(new_database: Callable[[], str]) -> Iterator[TestClient]:
-    """Four strains whose names hold LIKE's special characters, one in-stock offer each."""
-    url = new_database()
-    with engine_for(url).begin() as conn:
-        conn.execute(
-            text("""INSERT INTO core.sources (slug, name, platform, base_url, config, config_hash)
-                    VALUES ('shop', 'Shop', 'auto', 'https://x/', '{}', 'h')""")
-        )
+def client(marts_db: str) -> Iterator[TestClient]:  # noqa: F811
+    """The crawled marts plus four strains of BREEDER whose names hold LIKE's special characters."""
+    with engine_for(marts_db).begin() as conn:
         for i, name in enumerate(NAMES):
             conn.execute(
-                text("INSERT INTO core.strains VALUES (:k, 'B', :n, 'feminized', 'photoperiod', now())"),
-                {"k": f"k{i}", "n": name},
-            )
-            conn.execute(
                 text("""
-                INSERT INTO core.offers (seller, offer_key, url, title, breeder, strain_name, pack_size, price,
-                  currency, price_base, price_per_seed_base, base_currency, in_stock, match_key, strain_key,
-                  first_seen_at, last_seen_at, crawl_id)
-                VALUES ('shop', :k, 'https://x/p', :n, 'B', :n, 5, 10, 'EUR', 10, 2, 'EUR', true, :k, :k,
-                        now(), now(), 1)"""),
-                {"k": f"k{i}", "n": name},
+                INSERT INTO marts.strain_search (strain_key, strain_name, breeder, sex, flowering, aliases,
+                  search_text, seller_count, offer_count, in_stock_offer_count, sellers, base_currency,
+                  is_in_stock, last_change_at, first_seen_at)
+                VALUES (:k, :n, :b, 'feminized', 'photoperiod', '', lower(:n || ' ' || :b), 0, 0, 0, '{}', 'EUR',
+                        false, now(), now())"""),
+                {"k": f"edge-k{i}", "n": name, "b": BREEDER},
             )
-    with TestClient(create_app(engine_for(url)), raise_server_exceptions=False) as c:
+    with TestClient(create_app(engine_for(marts_db), settings_for()), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -61,7 +54,13 @@ def _cursor(raw: str) -> str:
         {"limit": ""},
         {"sex": "male"},
         {"flowering": "AUTOFLOWER"},
-        {"cursor": "c" * 513},
+        {"cursor": "c" * 1025},
+        {"sort": "price"},
+        {"max_price_per_seed": "NaN"},
+        {"max_price_per_seed": "-1"},
+        {"in_stock": "maybe"},
+        {"breeder": "a\x00"},
+        {"seller": ""},
     ],
     ids=repr,
 )
@@ -74,31 +73,50 @@ def test_bad_parameters_are_422_naming_the_parameter(client: TestClient, params:
 @pytest.mark.parametrize(
     "cursor",
     [
-        _cursor("1|k\x00"),  # a NUL in the key: was a 500
-        _cursor("99999999999999999999|k1"),  # overflows Postgres' integer: was a 500
-        _cursor("-1|k1"),
-        _cursor("1_0|k1"),
-        _cursor(" 1|k1"),
-        _cursor("1|"),
-        _cursor("k1"),
+        _cursor('["name", "x", "k\\u0000"]'),  # a NUL in the key: Postgres text cannot hold one
+        _cursor('["price_per_seed", "x", "k"]'),  # another sort's cursor
+        _cursor('["name", 1, "k"]'),
+        _cursor('["name", "x", ""]'),
+        _cursor('["name", "x"]'),
+        _cursor('["name", "x", "k", 1]'),
+        _cursor("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]"),
+        _cursor('{"a": 1}'),
+        _cursor("null"),
         "not base64 at all!",
         "%%%",
         "YQ",
         "é",
-        base64.urlsafe_b64encode(b"1|\xff\xfe").decode(),  # not UTF-8
+        base64.urlsafe_b64encode(b'["name", "\xff\xfe", "k"]').decode(),  # not UTF-8
     ],
     ids=repr,
 )
-def test_bad_cursors_are_400(client: TestClient, cursor: str) -> None:
-    response = client.get("/v1/strains", params={"cursor": cursor})
-    assert response.status_code == 400
-    assert "cursor" in response.json()["detail"]
+def test_bad_cursors_are_422(client: TestClient, cursor: str) -> None:
+    response = client.get("/v1/strains", params={"cursor": cursor, "sort": "name"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "raw"),
+    [
+        ("price_per_seed", '["price_per_seed", "1e999999", "k"]'),
+        ("price_per_seed", '["price_per_seed", "NaN", "k"]'),
+        ("price_per_seed", '["price_per_seed", "1e12", "k"]'),
+        ("last_change", '["last_change", "2026-01-01T00:00:00", "k"]'),  # no time zone
+        ("last_change", '["last_change", "yesterday", "k"]'),
+    ],
+)
+def test_bad_cursor_values_are_422(client: TestClient, sort: str, raw: str) -> None:
+    response = client.get("/v1/strains", params={"cursor": _cursor(raw), "sort": sort})
+    assert response.status_code == 422, response.text
 
 
 def test_a_cursor_the_api_wrote_still_works(client: TestClient) -> None:
-    first = client.get("/v1/strains", params={"limit": 2}).json()
-    rest = client.get("/v1/strains", params={"cursor": first["next_cursor"]}).json()
-    assert len(first["items"]) + len(rest["items"]) == len(NAMES)
+    for sort in ("price_per_seed", "name", "last_change"):
+        params = {"breeder": BREEDER, "sort": sort}
+        first = client.get("/v1/strains", params={**params, "limit": 2}).json()
+        rest = client.get("/v1/strains", params={**params, "cursor": first["next_cursor"]}).json()
+        assert len(first["items"]) + len(rest["items"]) == len(NAMES)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +132,7 @@ def test_a_cursor_the_api_wrote_still_works(client: TestClient) -> None:
     ],
 )
 def test_q_is_a_literal_substring(client: TestClient, q: str, names: list[str]) -> None:
-    response = client.get("/v1/strains", params={"q": q})
+    response = client.get("/v1/strains", params={"q": q, "breeder": BREEDER})
     assert response.status_code == 200
     assert sorted(i["name"] for i in response.json()["items"]) == names
 

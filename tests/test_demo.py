@@ -19,12 +19,16 @@ import pytest
 from sqlalchemy import text
 
 from goodseed_dagster.db import embedded
-from goodseed_dagster.db.engine import _with_driver, engine_for
+from goodseed_dagster.db.engine import _with_driver, dagster_database, engine_for
 from goodseed_dagster.market import Market
 
 pytestmark = pytest.mark.slow
 GOODSEED = str(Path(sys.executable).parent / "goodseed")
 SIZE = 25
+
+
+SENSORS = """{ sensorsOrError(repositorySelector: {repositoryLocationName: "goodseed", repositoryName: "__repository__"})
+ { ... on Sensors { results { name sensorState { status } } } } }"""
 
 
 def free_port() -> int:
@@ -62,6 +66,7 @@ def test_demo_twice_adds_history_only_for_what_the_market_changed(
     home: Path, new_database: Callable[[], str]
 ) -> None:
     env = demo_env(home, new_database)
+    received: list[int] = []
     for day in (0, 1):
         run = subprocess.run(
             [GOODSEED, "demo", "--no-serve", "--products-per-shop", str(SIZE)],
@@ -73,6 +78,13 @@ def test_demo_twice_adds_history_only_for_what_the_market_changed(
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         assert re.search(rf"^market day +{day}$", run.stdout, re.MULTILINE)
         assert not embedded.is_running(home / "pgdata"), run.stdout[-2000:]
+        # the demo's down seller fails alone; the local receiver gets its run-failure alert once a day
+        assert "closed-shop: raw_pages" in run.stdout
+        alerts = re.search(r"^alerts received by json://127\.0\.0\.1:\d+/alerts: (\d+)$", run.stdout, re.M)
+        assert alerts, run.stdout[-2000:]
+        received.append(int(alerts.group(1)))
+        if day == 0:
+            assert re.search(r"^  \[closed-shop\] run .*failed", run.stdout, re.M), run.stdout[-2000:]
     assert (home / "market_day").read_text() == "1"
     diff = Market(products_per_shop=SIZE).diff(0, 1)
     engine = engine_for(db_url(home, env))
@@ -85,8 +97,15 @@ def test_demo_twice_adds_history_only_for_what_the_market_changed(
             text("SELECT count(*) FROM core.price_history WHERE crawl_id >= :c"), {"c": first_of_day1}
         ).scalar_one()
         crawls: int = conn.execute(text("SELECT count(*) FROM core.crawls")).scalar_one()
+        alert_days: int = conn.execute(
+            text("SELECT count(*) FROM ops.alerts WHERE subject = 'closed-shop' AND status = 'sent'")
+        ).scalar_one()
     engine.dispose()
-    assert crawls == 2 * len(Market(products_per_shop=SIZE).shops)
+    assert crawls == 2 * (len(Market(products_per_shop=SIZE).shops) + 1)  # + the seller that is down
+    assert received[0] == 1 and sum(received) == alert_days, "once per (kind, seller, day)"
+    with engine_for(_with_driver(dagster_database(db_url(home, env)), "psycopg")).connect() as conn:
+        runs: int = conn.execute(text("SELECT count(*) FROM runs WHERE status = 'SUCCESS'")).scalar_one()
+    assert runs >= 2 * len(Market(products_per_shop=SIZE).shops), "Dagster's runs are kept in Postgres"
     assert added == len(diff.changed) + len(diff.appeared)
     assert re.search(rf"^price history rows added +{added}$", run.stdout, re.MULTILINE)
 
@@ -157,6 +176,10 @@ def test_demo_serves_ui_and_api_then_stops_cleanly(home: Path, new_database: Cal
         assert [(e["name"], e["locationOrLoadError"]["__typename"]) for e in entries] == [
             ("goodseed", "RepositoryLocation")
         ]
+
+        sensors = httpx.post(f"{ui}/graphql", json={"query": SENSORS}, timeout=30).json()
+        states = {s["name"]: s["sensorState"]["status"] for s in sensors["data"]["sensorsOrError"]["results"]}
+        assert states.get("automation") == "RUNNING", states
 
         chromium = _chromium()
         if chromium is None:

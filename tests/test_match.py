@@ -217,13 +217,37 @@ def test_pairwise_precision_and_recall_on_real_namings(tmp_path: Path) -> None:
     scores = {part: (hits / found, hits / true) for part, (hits, found, true) in counts.items()}
     for part, (precision, recall) in scores.items():
         print(f"matching {part}: pairwise precision {precision:.3f}, recall {recall:.3f}")
-    # Issue #18's target is >= 0.95 for both; not met yet, so these are regression floors. Precision holds;
-    # recall misses Sensi's English "… Automatic …" titles (read as autoflower only once the simulated
-    # market's catalogue, where "X Automatic" strains sell as photoperiod packs, agrees), type words stated in
-    # some languages only, and breeder word order.
+    # Issue #18's target, >= 0.95 each, holds for the Sensi feed and pooled (measured 0.997 / 0.971: a bare
+    # "Automatic" is the autoflower marker it is in breeders' names, and the market's catalogue agrees).
     for part in ("all", "sensi (8 languages)"):
         precision, recall = scores[part]
-        assert precision >= 0.95 and recall >= 0.85, part
-    # Seed City has few true pairs (sale listings, five respellings): one wrong merge costs ~1.5 %.
-    # Its known misses: sale titles cut mid-breeder, "Zruntz" ~ "Runtz", "So G Kush" ~ "O.G. Kush".
-    assert min(scores["seedcity"]) >= 0.85
+        assert precision >= 0.95 and recall >= 0.95, part
+    # Seed City has few true pairs (sale listings, five respellings): one wrong merge costs ~1.5 %. Measured
+    # 1.000 / 0.967 (sale titles whose breeder suffix a length limit cut are read without it); the two pairs
+    # missed are unlabelled listings of a regular strain, which the rules no longer guess to be regular.
+    precision, recall = scores["seedcity"]
+    assert precision >= 0.95 and recall >= 0.95
+
+
+def test_names_that_only_look_alike_stay_apart(tmp_path: Path) -> None:
+    """A word that begins differently, a chemotype word (also when the breeder is named by it), an accessory's
+    contents and an unlabelled sex that would be the exception are not read as the same strain; a plural still
+    is."""
+    _, rows, _ = _match(
+        tmp_path,
+        "seller,name,breeder\n"
+        "a,Professor Trichome - Zruntz Feminised,Bulk Seeds\n"
+        "a,Professor Trichome - Runtz Feminised,Bulk Seeds\n"
+        "a,CBD Amnesia,CBD Seeds\n"
+        "a,Amnesia Feminised,CBD Seeds\n"
+        "a,5 Single Seed Storage Packs,Seed Storage\n"
+        "a,1 Single Seed Storage Pack,Seed Storage\n"
+        "a,White Widow,The Bulldog Seeds\n"
+        "a,White Widow (Regular),The Bulldog Seeds\n"
+        "a,Girl Scout Cookie Fem,Seedsman\n"
+        "a,Girl Scout Cookies Feminized,Seedsman\n",
+    )
+    keys = [r["strain_key"] for r in rows]
+    assert len(set(keys[:8])) == 8, keys
+    assert keys[2] == "cbd|cbdamnesia|unknown|photoperiod"
+    assert keys[8] == keys[9]

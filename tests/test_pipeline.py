@@ -68,14 +68,15 @@ def test_dbt_marts_build_with_passing_tests(env: Pipeline) -> None:
         strains = conn.execute(text("SELECT count(*) FROM core.strains")).scalar()
         in_stock = conn.execute(
             text(
-                "SELECT count(DISTINCT strain_key) FROM core.offers WHERE active AND in_stock AND strain_key IS NOT NULL"
+                "SELECT count(DISTINCT strain_key) FROM core.offers"
+                " WHERE active AND in_stock IS NOT false AND strain_key IS NOT NULL"
             )
         ).scalar()
         assert conn.execute(text("SELECT count(*) FROM marts.dim_strain")).scalar() == strains
         assert conn.execute(text("SELECT count(*) FROM marts.best_price_per_strain")).scalar() == in_stock
         cheapest = conn.execute(
             text("""SELECT count(*) FROM marts.best_price_per_strain b JOIN core.offers o USING (strain_key)
-                    WHERE o.active AND o.in_stock AND o.price_per_seed_base < b.price_per_seed_base""")
+                    WHERE o.active AND o.in_stock IS NOT false AND o.price_per_seed_base < b.price_per_seed_base""")
         ).scalar()
     assert cheapest == 0
 
@@ -112,4 +113,7 @@ def test_materialization_reports_metadata(market: MarketServer, fresh_pg_url: st
     assert listing["fill_price"].value == 1.0
     assert listing["dagster/row_count"].value == len(env.market.truth(slug))
     checks = result.get_asset_check_evaluations()
-    assert [(c.check_name, c.passed) for c in checks] == [("prices_positive", True)]
+    assert {c.check_name for c in checks} >= {"listing_count_stable", "offers_expectations"}
+    assert [(c.check_name, c.description) for c in checks if not c.passed] == []
+    first = next(c for c in checks if c.check_name == "listing_count_stable")
+    assert first.description == "no previous complete crawl"

@@ -1,24 +1,20 @@
-"""Every sensor and schedule, evaluated as the daemon would: a real Postgres behind seller_sources_sensor,
-a Dagster instance holding the `sellers` partitions, and each tick's requests resolved against the job."""
+"""seller_sources_sensor, evaluated as the daemon would: a real Postgres behind seller_sources_sensor,
+a Dagster instance holding the `sellers` partitions. (The schedule: test_automation.py.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
-from pipeline_harness import DEFS
 from sqlalchemy import text
 
 from goodseed_dagster.db.engine import engine_for
 from goodseed_dagster.db.sources import config_hash, sync_sources
 from goodseed_dagster.resources.postgres import Postgres
-from goodseed_dagster.schedules import daily_crawl_sellers, daily_refresh_catalogue
 from goodseed_dagster.scraping.models import SourceConfig
 from goodseed_dagster.sensors import seller_sources_sensor
 
-FOUR_AM = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
 DEAD_DATABASE = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
 
 
@@ -131,40 +127,3 @@ def test_sensor_skips_with_the_reason_when_the_database_cannot_be_read(
 def _changes(result: dg.SensorResult | dg.SkipReason) -> dg.SensorResult:
     assert isinstance(result, dg.SensorResult), result
     return result
-
-
-def schedule_context(instance: dg.DagsterInstance) -> dg.ScheduleEvaluationContext:
-    """The 04:00 UTC tick of 2026-11-30, with the code location's repository to resolve partitions."""
-    return dg.build_schedule_context(
-        instance=instance, scheduled_execution_time=FOUR_AM, repository_def=DEFS.get_repository_def()
-    )
-
-
-def test_daily_crawl_requests_one_run_per_seller_keyed_by_day(instance: dg.DagsterInstance) -> None:
-    instance.add_dynamic_partitions("sellers", ["alpha", "beta"])
-    context = schedule_context(instance)
-    tick = daily_crawl_sellers.evaluate_tick(context)
-    assert [(r.partition_key, r.run_key) for r in tick.run_requests or []] == [
-        ("alpha", "2026-11-30:alpha"),
-        ("beta", "2026-11-30:beta"),
-    ]
-    assert (
-        daily_crawl_sellers.job_name == "crawl_sellers" and daily_crawl_sellers.cron_schedule == "0 4 * * *"
-    )
-    # the same tick evaluated again asks for the same runs (the daemon dedupes them by run_key)
-    again = daily_crawl_sellers.evaluate_tick(context)
-    assert [r.run_key for r in again.run_requests or []] == [r.run_key for r in tick.run_requests or []]
-
-
-def test_daily_crawl_without_sellers_requests_nothing(instance: dg.DagsterInstance) -> None:
-    context = schedule_context(instance)
-    assert list(daily_crawl_sellers.evaluate_tick(context).run_requests or []) == []
-
-
-def test_daily_refresh_runs_the_catalogue_job_after_the_crawls(instance: dg.DagsterInstance) -> None:
-    context = schedule_context(instance)
-    (request,) = daily_refresh_catalogue.evaluate_tick(context).run_requests or []
-    assert request.partition_key is None
-    assert daily_refresh_catalogue.job_name == "refresh_catalogue"
-    assert daily_refresh_catalogue.cron_schedule == "0 6 * * *"  # two hours after daily_crawl_sellers
-    assert daily_refresh_catalogue.execution_timezone == daily_crawl_sellers.execution_timezone == "UTC"

@@ -53,8 +53,8 @@ def _assert_model_matches(cls: type, columns: list[Column]) -> None:
 
 def test_raw_offer_is_a_listing_row() -> None:
     model = [f.name for f in fields(RawOffer)]
-    assert set(model) - {"extra"} == set(LISTING.names) - {"page_url"}
-    _assert_model_matches(RawOffer, [c for c in LISTING.columns if c.name != "page_url"])
+    assert set(model) - {"extra"} == set(LISTING.names) - {"page_url", "evidence"}  # listing_frame adds both
+    _assert_model_matches(RawOffer, [c for c in LISTING.columns if c.name not in ("page_url", "evidence")])
     assert LISTING.stated == STATED  # reconcile's field list
 
 

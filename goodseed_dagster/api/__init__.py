@@ -1,1 +1,1 @@
-"""The thin FastAPI read API over core/marts."""
+"""The FastAPI read API over the marts (plus one admin write: scrape requests)."""

@@ -6,6 +6,7 @@ import dagster as dg
 
 from goodseed_dagster.assets._meta import stage_errors
 from goodseed_dagster.assets.partitions import sellers
+from goodseed_dagster.automation import CRAWL_RETRY
 from goodseed_dagster.resources.archive import ArchiveResource
 from goodseed_dagster.resources.http import CrawlerResource
 from goodseed_dagster.resources.postgres import Postgres
@@ -19,6 +20,7 @@ from goodseed_dagster.stages.crawl import crawl_seller
     kinds={"httpx", "postgres"},
     deps=["seller_sources"],
     pool="crawl",
+    retry_policy=CRAWL_RETRY,
 )
 def raw_pages(
     context: dg.AssetExecutionContext, pg: Postgres, store: ArchiveResource, http: CrawlerResource

@@ -7,6 +7,9 @@ import polars as pl
 
 from goodseed_dagster.assets._meta import fill_rates, md_preview, md_table, stage_errors
 from goodseed_dagster.assets.partitions import sellers
+from goodseed_dagster.assets.quality import LISTINGS_CHECKS, listings_check_results
+from goodseed_dagster.automation import CRAWL_RETRY
+from goodseed_dagster.extraction import listings_evidence, weakest_evidence
 from goodseed_dagster.normalize.facts import stated_facts
 from goodseed_dagster.resources.archive import ArchiveResource
 from goodseed_dagster.resources.http import CrawlerResource
@@ -39,11 +42,32 @@ def listings_metadata(out: ExtractOutcome) -> dict[str, Any]:
         **{f"fill_{k}": v for k, v in fills.items()},
         "scorecard": md_table({k: f"{v:.0%}" for k, v in fills.items()}, ("field", "fill rate")),
         "adapters": md_preview(adapters),
+        **evidence_metadata(frame),
         "preview": md_preview(frame.drop("page_url")),
     }
 
 
-@dg.asset(partitions_def=sellers, group_name="extract", kinds={"parsel", "postgres"}, deps=["raw_pages"])
+def evidence_metadata(frame: pl.DataFrame) -> dict[str, Any]:
+    """Per fact, the share of offers resting on each evidence class, and the weakest class any rests on:
+    which sellers' data rests on the visible page or a hand-written config rather than the shop's data."""
+    card = listings_evidence(frame)
+    kind, shares = weakest_evidence(card)
+    percent = card.with_columns((pl.exclude("field") * 100).round(0).cast(pl.Int64).cast(pl.String) + "%")
+    return {
+        "evidence": md_preview(percent, rows=len(card)),
+        "weakest_evidence": kind or "none",
+        "weakest_evidence_fields": ", ".join(f"{f} {v:.0%}" for f, v in shares.items()) or "none",
+    }
+
+
+@dg.asset(
+    partitions_def=sellers,
+    group_name="extract",
+    kinds={"parsel", "postgres"},
+    deps=["raw_pages"],
+    check_specs=LISTINGS_CHECKS,
+    retry_policy=CRAWL_RETRY,
+)
 def listings(
     context: dg.AssetExecutionContext, pg: Postgres, store: ArchiveResource, http: CrawlerResource
 ) -> dg.MaterializeResult:
@@ -55,4 +79,6 @@ def listings(
         )
     for url, reason in out.errors[:20]:
         context.log.warning(f"[{context.partition_key}] cannot parse {url}: {reason}")
-    return dg.MaterializeResult(metadata=listings_metadata(out))
+    return dg.MaterializeResult(
+        metadata=listings_metadata(out), check_results=listings_check_results(pg.engine, out, http)
+    )

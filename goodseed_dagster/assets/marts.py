@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import (
     DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
     DbtCliResource,
     DbtProject,
     dbt_assets,
@@ -26,8 +27,12 @@ class GoodSeedTranslator(DagsterDbtTranslator):
     """Models keep their bare names, grouped by their folder (staging, marts).
 
     Sources use dagster-dbt's default: `meta.dagster.asset_key` when the source table sets it, otherwise
-    [source, table] (e.g. core/new_table), so a source added without meta can never break loading.
+    [source, table] (e.g. core/new_table), so a source added without meta can never break loading. Several
+    tables may name one asset (offers writes core.offers, core.price_history and core.quarantine).
     """
+
+    def __init__(self, settings: DagsterDbtTranslatorSettings | None = None) -> None:
+        super().__init__(settings or DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -40,7 +45,9 @@ class GoodSeedTranslator(DagsterDbtTranslator):
 
 @dbt_assets(manifest=require_manifest(), dagster_dbt_translator=GoodSeedTranslator(), project=dbt_project)
 def marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, pg: Postgres) -> Iterator[Any]:
-    """dbt build: staging views and marts tables (dim_strain, dim_seller, fct_offer_current,
-    best_price_per_strain) with their data tests as asset checks, on the pipeline's own database."""
+    """dbt build on the pipeline's own database: staging views (owner only) and the marts tables analysts and
+    the API read (strain_search, fct_offer_current, fct_price_daily, price_drops, seller_health, dim_strain,
+    dim_seller, best_price_per_strain, and data_version last: the build's invocation_id, the API's cache key).
+    Data tests are asset checks; in stock has one definition (dbt/macros/stock.sql)."""
     with profiles_dir(pg.engine.url) as profiles:
         yield from dbt.cli(["build", "--profiles-dir", str(profiles)], context=context).stream()

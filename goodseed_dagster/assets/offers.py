@@ -1,10 +1,11 @@
 """offers: normalized, comparable offers per seller, with change-only price history."""
 
 import dagster as dg
-import polars as pl
 
 from goodseed_dagster.assets._meta import md_preview, stage_errors
 from goodseed_dagster.assets.partitions import sellers
+from goodseed_dagster.assets.quality import OFFERS_CHECKS, offers_check_results
+from goodseed_dagster.automation import CRAWL_RETRY
 from goodseed_dagster.resources.http import CrawlerResource
 from goodseed_dagster.resources.postgres import Postgres
 from goodseed_dagster.stages.offers import publish_offers
@@ -17,7 +18,8 @@ PREVIEW = ["title", "strain_name", "breeder", "sex", "flowering", "pack_size", "
     group_name="offers",
     kinds={"polars", "postgres"},
     deps=["listings", "fx_rates"],
-    check_specs=[dg.AssetCheckSpec("prices_positive", asset="offers", blocking=True)],
+    retry_policy=CRAWL_RETRY,
+    check_specs=OFFERS_CHECKS,
 )
 def offers(context: dg.AssetExecutionContext, pg: Postgres, http: CrawlerResource) -> dg.MaterializeResult:
     """One row per (seller, product, pack) in core.offers with price_base and price_per_seed_base in the base
@@ -26,7 +28,6 @@ def offers(context: dg.AssetExecutionContext, pg: Postgres, http: CrawlerResourc
     with stage_errors():
         out = publish_offers(pg.engine, context.partition_key, http.base_currency)
     frame, merged = out.normalized.offers, out.merged
-    bad = frame.filter(pl.col("price") <= 0).height
     reasons = out.normalized.quarantine.group_by("reason").len().sort("len", descending=True)
     return dg.MaterializeResult(
         metadata={
@@ -40,7 +41,5 @@ def offers(context: dg.AssetExecutionContext, pg: Postgres, http: CrawlerResourc
             "complete_crawl": out.crawl.complete,
             "preview": md_preview(frame.select(*PREVIEW, "price_per_seed_base")),
         },
-        check_results=[
-            dg.AssetCheckResult(check_name="prices_positive", passed=bad == 0, metadata={"non_positive": bad})
-        ],
+        check_results=offers_check_results(pg.engine, context.partition_key, out, http),
     )

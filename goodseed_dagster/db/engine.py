@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from goodseed_dagster.db import embedded
@@ -40,3 +40,18 @@ def libpq_url(url: str) -> str:
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def dagster_database(url: str) -> str:
+    """Dagster's own database `<database>_dagster` beside GoodSeed's on the same server (created when
+    missing): its psycopg2 URL. Runs, event logs and schedule ticks then live in Postgres, as in production.
+    """
+    name = f"{make_url(url).database or 'postgres'}_dagster"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return dagster_url(make_url(url).set(database=name).render_as_string(hide_password=False))

@@ -14,11 +14,14 @@ def replace_listings(conn: Connection, seller: str, crawl_id: int, frame: pl.Dat
     """The seller's listings become exactly this crawl's extraction (re-parsing is idempotent)."""
     conn.execute(text("DELETE FROM core.listings WHERE seller = :seller"), {"seller": seller})
     mark_extracted(conn, crawl_id)
-    return copy_frame(
+    n = copy_frame(
         conn,
         "core.listings",
         LISTING.conform(frame).with_columns(seller=pl.lit(seller), crawl_id=pl.lit(crawl_id)),
     )
+    # the listing_count_stable check compares against this count once core.listings has moved on
+    conn.execute(text("UPDATE core.crawls SET listings = :n WHERE id = :id"), {"n": n, "id": crawl_id})
+    return n
 
 
 def read_listings(conn: Connection, seller: str, crawl_id: int) -> pl.DataFrame:

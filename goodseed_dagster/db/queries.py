@@ -1,71 +1,217 @@
-"""Read queries for the API: the only SQL the API runs."""
+"""Read queries of the API over the marts (schema `marts`, built by dbt): the only SQL the API runs.
+
+Every statement is a constant `text()` with bound parameters. The strain search has one statement per sort
+order, built here at import from constant fragments (never from request values), so each keyset condition
+matches its index: (best_price_per_seed_base, strain_key), (strain_name, strain_key),
+(last_change_at desc, strain_key). Optional filters are `CAST(:x AS type) IS NULL OR ...`; the API's engine
+sets plan_cache_mode=force_custom_plan so Postgres plans them with the values at hand.
+"""
 
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-STRAINS = text("""
-WITH agg AS (
-    SELECT st.strain_key, st.name, st.breeder, st.sex, st.flowering,
-           count(DISTINCT o.seller) AS n_sellers, count(*) AS n_offers,
-           array_agg(DISTINCT o.seller ORDER BY o.seller) AS sellers
-    FROM core.strains st
-    JOIN core.offers o ON o.strain_key = st.strain_key AND o.active
-    WHERE (CAST(:q AS text) IS NULL OR st.name ILIKE '%' || CAST(:q AS text) || '%' ESCAPE '\\')
-      AND (CAST(:sex AS text) IS NULL OR st.sex = CAST(:sex AS text))
-      AND (CAST(:flowering AS text) IS NULL OR st.flowering = CAST(:flowering AS text))
-    GROUP BY st.strain_key
-)
-SELECT agg.strain_key AS id, agg.name, agg.breeder, agg.sex, agg.flowering, agg.sellers,
-       agg.n_offers AS offer_count, agg.n_sellers,
-       best.seller AS best_seller, best.pack_size AS best_pack_size, best.price AS best_price,
-       best.currency AS best_currency, best.price_per_seed_base AS best_price_per_seed,
-       best.base_currency AS best_base_currency, best.url AS best_url
-FROM agg
-CROSS JOIN LATERAL (
-    SELECT o.seller, o.pack_size, o.price, o.currency, o.price_per_seed_base, o.base_currency, o.url
-    FROM core.offers o
-    WHERE o.strain_key = agg.strain_key AND o.active AND o.in_stock IS NOT FALSE
-    ORDER BY o.price_per_seed_base, o.seller, o.offer_key LIMIT 1
-) best
-WHERE CAST(:after_n AS int) IS NULL
-   OR agg.n_sellers < CAST(:after_n AS int)
-   OR (agg.n_sellers = CAST(:after_n AS int) AND agg.strain_key > CAST(:after_key AS text))
-ORDER BY agg.n_sellers DESC, agg.strain_key
-LIMIT :limit
-""")
+SORTS = ("price_per_seed", "name", "last_change")
+
+_STRAIN_COLUMNS = """strain_key, strain_name, breeder, sex, flowering, seller_count, offer_count,
+    in_stock_offer_count, sellers, best_seller, best_offer_key, best_offer_url, best_pack_seeds,
+    best_price_local, best_currency_local, best_price_per_seed_base, base_currency, is_in_stock,
+    last_change_at, first_seen_at"""
+
+_FILTERS = """
+WHERE (CAST(:q AS text) IS NULL OR search_text LIKE '%' || CAST(:q AS text) || '%' ESCAPE '\\')
+  AND (CAST(:sex AS text) IS NULL OR sex = CAST(:sex AS text))
+  AND (CAST(:flowering AS text) IS NULL OR flowering = CAST(:flowering AS text))
+  AND (CAST(:breeder AS text) IS NULL OR breeder = CAST(:breeder AS text))
+  AND (CAST(:seller AS text) IS NULL OR sellers @> ARRAY[CAST(:seller AS text)])
+  AND (CAST(:max_price AS numeric) IS NULL OR best_price_per_seed_base <= CAST(:max_price AS numeric))
+  AND (CAST(:in_stock AS boolean) IS NULL OR is_in_stock = CAST(:in_stock AS boolean))
+"""
+
+# sort -> (keyset condition after the cursor's row, ORDER BY); :after_key is NULL on the first page
+_KEYSETS = {
+    "price_per_seed": (
+        """(CAST(:after_key AS text) IS NULL
+            OR (CAST(:after_num AS numeric) IS NULL
+                AND best_price_per_seed_base IS NULL AND strain_key > CAST(:after_key AS text))
+            OR (CAST(:after_num AS numeric) IS NOT NULL
+                AND ((best_price_per_seed_base, strain_key) > (CAST(:after_num AS numeric), CAST(:after_key AS text))
+                     OR best_price_per_seed_base IS NULL)))""",
+        "best_price_per_seed_base ASC NULLS LAST, strain_key",
+    ),
+    "name": (
+        """(CAST(:after_key AS text) IS NULL
+            OR (strain_name, strain_key) > (CAST(:after_text AS text), CAST(:after_key AS text)))""",
+        "strain_name, strain_key",
+    ),
+    "last_change": (
+        """(CAST(:after_key AS text) IS NULL
+            OR last_change_at < CAST(:after_time AS timestamptz)
+            OR (last_change_at = CAST(:after_time AS timestamptz) AND strain_key > CAST(:after_key AS text)))""",
+        "last_change_at DESC, strain_key",
+    ),
+}
+
+STRAINS = {
+    sort: text(
+        f"SELECT {_STRAIN_COLUMNS} FROM marts.strain_search {_FILTERS} AND {cond} ORDER BY {order} LIMIT :limit"
+    )
+    for sort, (cond, order) in _KEYSETS.items()
+}
+
+
+def like_literal(q: str) -> str:
+    """`q` as a LIKE pattern matching itself: % _ and \\ are characters, not wildcards; search_text is lower."""
+    return re.sub(r"([\\%_])", r"\\\1", q.lower())
 
 
 def strains(
     conn: Connection,
     *,
-    q: str | None,
-    sex: str | None,
-    flowering: str | None,
+    sort: str,
     limit: int,
-    after: tuple[int, str] | None,
+    after: tuple[Any, str] | None,
+    q: str | None = None,
+    sex: str | None = None,
+    flowering: str | None = None,
+    breeder: str | None = None,
+    seller: str | None = None,
+    max_price_per_seed: Decimal | None = None,
+    in_stock: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """Strains with active in-stock offers, most widely sold first; keyset-paginated."""
+    """One page of marts.strain_search in `sort` order after the keyset `after` = (sort value, strain_key)."""
+    value, key = after if after else (None, None)
     params = {
-        "q": None if q is None else re.sub(r"([\\%_])", r"\\\1", q),  # a literal substring, not a pattern
+        "q": None if q is None else like_literal(q),
         "sex": sex,
         "flowering": flowering,
+        "breeder": breeder,
+        "seller": seller,
+        "max_price": max_price_per_seed,
+        "in_stock": in_stock,
+        "after_key": key,
+        "after_num": value if sort == "price_per_seed" else None,
+        "after_text": value if sort == "name" else None,
+        "after_time": value if sort == "last_change" else None,
         "limit": limit,
-        "after_n": after[0] if after else None,
-        "after_key": after[1] if after else None,
     }
-    return [dict(r._mapping) for r in conn.execute(STRAINS, params)]
+    return [dict(r._mapping) for r in conn.execute(STRAINS[sort], params)]
 
 
-def health(conn: Connection) -> dict[str, Any]:
-    row = conn.execute(
-        text("""
-        SELECT (SELECT count(*) FROM core.strains) AS strains,
-               (SELECT count(*) FROM core.offers WHERE active) AS offers,
-               (SELECT count(*) FROM core.sources WHERE enabled) AS sellers,
-               (SELECT max(finished_at) FROM core.crawls) AS last_crawl_at""")
-    ).one()
-    return dict(row._mapping)
+STRAIN = text(f"SELECT {_STRAIN_COLUMNS}, aliases FROM marts.strain_search WHERE strain_key = :key")
+
+OFFERS = text("""
+SELECT seller, seller_name, offer_key, offer_url, title, pack_seeds, price_local, currency_local,
+       regular_price_local, price_base, price_per_seed_base, base_currency, stock_status, is_in_stock, is_best,
+       first_seen_at, last_seen_at
+FROM marts.fct_offer_current WHERE strain_key = :key
+ORDER BY price_per_seed_base ASC NULLS LAST, seller, offer_key""")
+
+
+def strain(conn: Connection, key: str) -> dict[str, Any] | None:
+    """The strain and its current offers (cheapest per seed first); None when the strain is unknown."""
+    row = conn.execute(STRAIN, {"key": key}).mappings().first()
+    if row is None:
+        return None
+    return {**row, "offers": [dict(r) for r in conn.execute(OFFERS, {"key": key}).mappings()]}
+
+
+PRICE_HISTORY = text("""
+SELECT seller, offer_key, day, price_local, currency_local, price_base, price_per_seed_base, stock_status,
+       is_in_stock, is_change
+FROM marts.fct_price_daily
+WHERE strain_key = :key AND day BETWEEN :start AND :end
+ORDER BY seller, offer_key, day""")
+
+
+def price_history(conn: Connection, key: str, start: date, end: date) -> list[dict[str, Any]] | None:
+    """Daily rows of the strain's offers from `start` to `end`; None when the strain is unknown."""
+    if (
+        conn.execute(text("SELECT 1 FROM marts.strain_search WHERE strain_key = :key"), {"key": key}).first()
+        is None
+    ):
+        return None
+    return [dict(r) for r in conn.execute(PRICE_HISTORY, {"key": key, "start": start, "end": end}).mappings()]
+
+
+_SELLER = "SELECT seller, seller_name, platform, is_enabled, active_offer_count, strain_count, last_seen_at"
+SELLERS = text(f"{_SELLER} FROM marts.dim_seller ORDER BY seller")
+SELLER = text(f"{_SELLER} FROM marts.dim_seller WHERE seller = :s")
+
+SELLER_HEALTH = text("""
+SELECT seller, seller_name, platform, is_enabled, last_crawl_id, last_crawl_status, last_crawl_started_at,
+       last_crawl_finished_at, last_crawl_pages, last_crawl_failed_pages, last_success_at, hours_since_success,
+       is_fresh, crawls_30d, crawl_success_rate_30d, active_offer_count, fill_breeder, fill_sex, fill_flowering,
+       fill_stock, quarantine_rate
+FROM marts.seller_health
+WHERE CAST(:seller AS text) IS NULL OR seller = CAST(:seller AS text)
+ORDER BY seller""")
+
+
+def sellers(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(SELLERS).mappings()]
+
+
+def seller(conn: Connection, slug: str) -> dict[str, Any] | None:
+    """The seller (dim_seller) with its health row; None when unknown."""
+    found = conn.execute(SELLER, {"s": slug}).mappings().first()
+    if found is None:
+        return None
+    health = conn.execute(SELLER_HEALTH, {"seller": slug}).mappings().first()
+    return {**found, "health": dict(health) if health else None}
+
+
+def seller_health(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(SELLER_HEALTH, {"seller": None}).mappings()]
+
+
+DEALS = text("""
+SELECT seller, offer_key, strain_key, strain_name, breeder, offer_url, title, pack_seeds, price_base,
+       price_per_seed_base, base_currency, median_30d_price_base, previous_price_base, drop_pct, changed_at
+FROM marts.price_drops
+WHERE is_deal AND drop_pct >= :min_drop
+  AND (CAST(:seller AS text) IS NULL OR seller = CAST(:seller AS text))
+ORDER BY drop_pct DESC, seller, offer_key
+LIMIT :limit""")
+
+
+def deals(conn: Connection, *, min_drop_pct: Decimal, seller: str | None, limit: int) -> list[dict[str, Any]]:
+    params = {"min_drop": min_drop_pct, "seller": seller, "limit": limit}
+    return [dict(r) for r in conn.execute(DEALS, params).mappings()]
+
+
+DATA_VERSION = text("SELECT version, built_at FROM marts.data_version LIMIT 1")
+
+
+def data_version(conn: Connection) -> tuple[str, datetime] | None:
+    """(version, built_at) of the marts' last dbt build; None before the first one."""
+    row = conn.execute(DATA_VERSION).first()
+    return None if row is None else (str(row.version), row.built_at)
+
+
+INSERT_SCRAPE_REQUEST = text("""
+INSERT INTO app.scrape_requests (id, seller, requested_by, note) VALUES (:id, :seller, :by, :note)""")
+
+
+def insert_scrape_request(
+    conn: Connection, *, seller: str, note: str | None, requested_by: str
+) -> uuid.UUID | None:
+    """A pending request for a seller of marts.dim_seller (None when unknown), with an id made here: the API
+    role may insert into app but not read it (no RETURNING)."""
+    if conn.execute(text("SELECT 1 FROM marts.dim_seller WHERE seller = :s"), {"s": seller}).first() is None:
+        return None
+    request_id = uuid.uuid4()
+    conn.execute(
+        INSERT_SCRAPE_REQUEST, {"id": request_id, "seller": seller, "by": requested_by, "note": note}
+    )
+    return request_id
+
+
+def ping(conn: Connection) -> None:
+    conn.execute(text("SELECT 1"))

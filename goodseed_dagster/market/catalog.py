@@ -28,7 +28,8 @@ _PACK = re.compile(
     r"^(?P<n>\d+) (?:Single )?(?P<sex>Feminised|Regular)(?P<auto> Auto)? Seeds?\s*"
     r"\(GBP (?P<price>\d+(?:\.\d+)?)\)$"
 )
-_AUTO = re.compile(r"\b(?:Auto|Autoflower|Autoflowering)\b", re.IGNORECASE)
+# "Automatic" is the breeders' long form of "Auto" ("Pineapple Express Automatic" is an autoflower)
+_AUTO = re.compile(r"\b(?:Auto|Automatic|Autoflower|Autoflowering)\b", re.IGNORECASE)
 _BAD_NAME = re.compile(
     r"^SALE\b| - |\b(?:Fem|Feminised|Feminized|Reg|Regular|Seeds?|x\s*\d+)\b", re.IGNORECASE
 )

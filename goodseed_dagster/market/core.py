@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from goodseed_dagster.market.faults import Fault, Faults, decide
+from goodseed_dagster.market.faults import Fault, Faults, decide, shown
 from goodseed_dagster.market.model import (
     CHURN_BAND,
     MarketDiff,
@@ -17,6 +17,7 @@ from goodseed_dagster.market.model import (
     listed,
     truth_of,
 )
+from goodseed_dagster.market.script import PriceScript, apply_script
 from goodseed_dagster.market.shops import SELECTORS, SHOPS, ShopSpec
 
 ENTRY_POINTS: dict[str, list[str]] = {
@@ -62,6 +63,8 @@ class Market:
         self._listed: dict[tuple[str, int], list[Product]] = {}
         self._log: list[RequestRecord] = []
         self._counters: dict[str, int] = {}
+        # Staged price moves (tests, demos): {(shop, handle, pack_size): {day: multiplier}} (market/script.py)
+        self.price_script: PriceScript = {}
 
     @property
     def day(self) -> int:
@@ -84,6 +87,16 @@ class Market:
         raise KeyError(slug)
 
     def products(self, slug: str, day: int | None = None) -> list[Product]:
+        """The shop's products its pages show (a `hide_share` fault hides some), with that day's variants."""
+        out = self._products(slug, day)
+        if self.price_script:
+            out = apply_script(
+                self.price_script, slug, self.day if day is None else day, out, self._products(slug, 0)
+            )
+        keep = shown(self.faults, slug, [p.handle for p in out])
+        return [p for p, k in zip(out, keep, strict=True) if k]
+
+    def _products(self, slug: str, day: int | None = None) -> list[Product]:
         """The shop's listed products (with that day's variants), cached per (shop, day)."""
         day = self.day if day is None else day
         key = (slug, day)

@@ -1,10 +1,12 @@
-"""Fault injection knobs: 5xx, 429 with Retry-After, slow, truncated and malformed responses.
+"""Fault injection knobs: 5xx, 429 with Retry-After, slow, truncated and malformed responses, and a shop
+redesign that silently stops showing a share of its products (what the listing_count_stable gate catches).
 
 Decisions are a pure function of (seed, shop, request number), so a test run is reproducible.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +29,7 @@ class FaultRates(BaseModel):
     truncate_rate: float = Field(default=0.0, ge=0, le=1)
     malformed_rate: float = Field(default=0.0, ge=0, le=1)
     after_requests: int = Field(default=0, ge=0)  # healthy for this many requests first (dies mid-crawl)
+    hide_share: float = Field(default=0.0, ge=0, lt=1)  # a broken template: this share of products vanishes
 
 
 class Faults(FaultRates):
@@ -64,6 +67,16 @@ def decide(faults: Faults, shop: str, counter: int) -> Fault | None:
         if u < edge:
             return Fault(kind, r.slow_seconds if kind == "slow" else 0.0)  # type: ignore[arg-type]
     return None
+
+
+def shown(faults: Faults, shop: str, handles: Sequence[str]) -> list[bool]:
+    """Which of the shop's products its pages still show: `hide_share` of them (rounded) vanish, chosen by a
+    seeded hash of the handle, so the same products vanish on every request and day (a broken template)."""
+    share = faults.rates_for(shop).hide_share
+    hidden = set(
+        sorted(handles, key=lambda h: unit("hide", faults.seed, shop, h))[: round(share * len(handles))]
+    )
+    return [h not in hidden for h in handles]
 
 
 def truncate(body: bytes) -> bytes:

@@ -4,11 +4,14 @@ Exact keys come from the vectorized name rules; on top of them:
 1. a curated alias (breeder key, name key) → strain key overrides everything;
 2. an offer without a breeder whose name is a known breeder's name and one of that breeder's strains
    ("Barneys Farm Mimosa Evo", "Afghan Kush by White Label") is that breeder's strain; then an offer
-   whose sex the shop does not state joins the one strain of that name that has a sex;
+   whose sex the shop does not state joins the one strain of that name that is feminized (what shops
+   leave unsaid: regular seeds are the exception every shop labels, so an unlabelled listing is never
+   taken for one);
 3. rapidfuzz merges spelling variants within a (breeder, sex, flowering) block ("Girl Scout Cookie" ~
-   "Girl Scout Cookies"), never across different numbers ("Gelato 33" ≠ "Gelato 41") nor a name and one
-   with a word more ("Princess Haze" ≠ "Princess Haze XX"), preferring strain keys that already exist so
-   keys stay stable from one run to the next.
+   "Girl Scout Cookies"), never across different numbers ("Gelato 33" ≠ "Gelato 41"), a name and one
+   with a word more ("Princess Haze" ≠ "Princess Haze XX"), a word that begins differently ("Zruntz" is
+   not a misspelt "Runtz": typos keep a word's first letter) or a chemotype word ("CBD"), preferring
+   strain keys that already exist so keys stay stable from one run to the next.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Iterable
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from goodseed_dagster.normalize.text import breeder_key_expr, name_key_expr
+from goodseed_dagster.normalize.text import KIND_TOKENS, breeder_key_expr, name_key_expr
 
 FUZZY_CUTOFF = 92.0
 UNKNOWN = "unknown"  # the breeder key of offers whose shop names no breeder
@@ -54,12 +57,13 @@ def _breeder_in_name(counts: pl.DataFrame) -> pl.DataFrame:
 
 
 def _fill_unstated_sex(counts: pl.DataFrame) -> pl.DataFrame:
-    """Rule 2: an unknown sex becomes the single sex stated for the same breeder, name and flowering."""
+    """Rule 2: an unknown sex becomes feminized when that is the single sex stated for the same breeder,
+    name and flowering."""
     stated = (
         counts.filter(pl.col("sex_key") != "unknown")
         .group_by("bkey", "nkey", "flower_key")
         .agg(pl.col("sex_key").unique())
-        .filter(pl.col("sex_key").list.len() == 1)
+        .filter((pl.col("sex_key").list.len() == 1) & (pl.col("sex_key").list.first() == "feminized"))
         .with_columns(pl.col("sex_key").list.first().alias("stated_sex"))
         .drop("sex_key")
     )
@@ -74,19 +78,25 @@ def _fill_unstated_sex(counts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _word_counts(keyed: pl.DataFrame) -> dict[str, int]:
-    """Name key -> how many words its most used strain name has (rule 3 merges spellings, not words)."""
-    words = keyed.group_by("nkey").agg(
-        pl.col("strain_name").str.split(" ").list.len().mode().min().alias("words")
+def _name_words(keyed: pl.DataFrame) -> dict[str, tuple[str, ...]]:
+    """Name key -> the lowercase words of its most used strain name (rule 3 merges spellings, not words)."""
+    words = keyed.group_by("nkey").agg(pl.col("strain_name").mode().sort().first().str.to_lowercase())
+    return {nkey: tuple(name.split()) for nkey, name in words.iter_rows()}
+
+
+def _same_words(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether two names' words can be spellings of each other: as many words, each beginning alike, and the
+    same chemotype words."""
+    return len(a) == len(b) and all(
+        x[:1] == y[:1] and (x == y or not {x, y} & set(KIND_TOKENS)) for x, y in zip(a, b, strict=True)
     )
-    return dict(zip(words["nkey"].to_list(), words["words"].to_list(), strict=True))
 
 
 def _fuzzy_names(
-    counts: pl.DataFrame, existing: set[str], words: dict[str, int]
+    counts: pl.DataFrame, existing: set[str], words: dict[str, tuple[str, ...]]
 ) -> dict[tuple[str, str, str, str], str]:
     """Rule 3: (bkey, nkey, sex, flowering) -> the name key it merges into within its block, most used
-    (and already existing) spellings first; never across different numbers or word counts."""
+    (and already existing) spellings first; only names _same_words allows."""
     canonical: dict[tuple[str, str, str, str], str] = {}
     for (bkey, sex, flower), block in counts.group_by("bkey", "sex_key", "flower_key"):
         totals = block.group_by("nkey").agg(pl.col("n").sum()).to_dicts()
@@ -97,7 +107,11 @@ def _fuzzy_names(
             hit = (
                 process.extractOne(nkey, reps, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF) if reps else None
             )
-            if hit and _DIGITS.findall(hit[0]) == _DIGITS.findall(nkey) and words[hit[0]] == words[nkey]:
+            if (
+                hit
+                and _DIGITS.findall(hit[0]) == _DIGITS.findall(nkey)
+                and _same_words(words[hit[0]], words[nkey])
+            ):
                 canonical[(str(bkey), nkey, str(sex), str(flower))] = hit[0]
             else:
                 reps.append(nkey)
@@ -130,7 +144,7 @@ def resolve_strains(
     counts = _fill_unstated_sex(
         _breeder_in_name(keyed.group_by("match_key", "bkey", "nkey", "sex_key", "flower_key").agg(n=pl.len()))
     )
-    canonical = _fuzzy_names(counts, set(existing_keys), _word_counts(keyed))
+    canonical = _fuzzy_names(counts, set(existing_keys), _name_words(keyed))
     rows = counts.select("match_key", "bkey", "nkey", "sex_key", "flower_key").to_dicts()
     mapping = pl.DataFrame(
         {

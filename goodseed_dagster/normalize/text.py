@@ -22,9 +22,9 @@ _REG_WORDS = (
 )
 _PHOTO_WORDS = r"photoperiod(?:ic)?|photo|fast version|fast flowering|f1 fast"
 _SEED_WORDS = r"seeds?|semillas?|sementes?|hanfsamen|samen|zaden|wietzaden|cannabiszaden|graines?|semences?|semi|nasiona"
-# a bare English "Automatic" is not read as autoflower: shops use it in strain names of photoperiod plants too
+# "Automatic" is the long form of "Auto" ("Royal AK Automatic", "Automatic White Widow")
 _AUTO_WORDS = (
-    r"auto|autos|autoflower(?:ing|s)?|auto-?flowering|automatic[ -]flowering"
+    r"auto|autos|autoflower(?:ing|s)?|auto-?flowering|automatic(?:[ -]flowering)?"
     r"|autom[aá]tic[ao]s?|automati(?:que|sch)e?s?|automatyczn(?:e|ie kwitn\w*)|autoflorecientes?"
     r"|autofloraison|autofiorent[ei]"
 )
@@ -33,15 +33,16 @@ _REG = rf"(?i)\b(?:{_REG_WORDS})\b"
 _AUTO = rf"(?i)\b(?:{_AUTO_WORDS})\b"
 _PHOTO = rf"(?i)\b(?:{_PHOTO_WORDS})\b"
 
-# Pack size forms: "5 Feminised Seeds", "1 Single Regular Seed", "Pack of 10", "x5", "5er Packung",
-# "Pack 5 semillas", "5 zaden", "10 graines", "5 semi", "5 pcs".
+# Pack size forms: "5 Feminised Seeds", "1 Single Regular Seed", "Pack of 10", "x5", "5er Packung", "5er",
+# "Pack 5 semillas", "5 zaden", "10 graines", "5 semi", "5 pcs", and slugs ("5-seeds", "5_seeds").
 _BARE_NUMBER = (
     r"(?i)^\s*(\d{1,4})\s*$"  # a variant labelled "5"; a name that is a number names a strain ("22")
 )
 _PACK_PATTERNS = [
     r"(?i)\bpack\s*(?:of\s*)?(\d{1,4})\b",
-    r"(?i)\b(\d{1,4})\s*(?:x\s*)?(?:single\s+)?(?:(?:fem\w*|reg\w*|auto\w*|photo\w*)\s+)*(?:seeds?|semillas?|samen|zaden|graines|semi|pcs|stk|st\.)\b",
-    r"(?i)\b(\d{1,4})er\s*(?:packung|pack)\b",
+    r"(?i)\b(\d{1,4})[\s_-]*(?:x\s*)?(?:single\s+)?(?:(?:fem\w*|reg\w*|auto\w*|photo\w*)[\s_-]+)*"
+    r"(?:seeds?|semillas?|sementes?|samen|zaden|graines|semi|seme|pcs|pc|pieces?|stk|st\.|stück|nasion|nasiona)\b",
+    r"(?i)\b(\d{1,4})er\b",
     r"(?i)\b(\d{1,4})\s*-?\s*(?:pack|pk)\b",
     r"(?i)(?:^|\s)x\s*(\d{1,4})\b",
     _BARE_NUMBER,
@@ -71,6 +72,14 @@ _ACRONYMS = (
     "BC",
     "DNA",
     "CK",
+)
+# Words that state a strain's chemotype: part of its name ("CBD Amnesia" is not "Amnesia"), even when the
+# breeder is named by them alone ("CBD Seeds")
+KIND_TOKENS = ("cbd", "thc")
+# What a seed bank sells besides strains (storage, merchandise): named by the whole title, never by a strain
+_ACCESSORY = (
+    r"(?i)\b(?:storage|silica|sachets?|jewell?ers|tote|drawstring|(?:t-?|sweat)?shirts?|hoodies?|clothing"
+    r"|merch(?:andise)?|gift\s*cards?|vouchers?|stickers?|lighters?|rolling\s+papers)\b"
 )
 _ELISION = r"\b(graines?|semences|semi)\s+d(?:ell)?[’`´']"  # "Graines d’Afghani": "of" before a vowel
 _SALE_PREFIX = r"(?i)^\s*(?:sale|offer|promo|new|clearance)\s*[-:!|]+\s*"
@@ -161,19 +170,38 @@ def _phrase(text: pl.Expr) -> pl.Expr:
 
 
 def strain_name_expr(title: pl.Expr, breeder: pl.Expr) -> pl.Expr:
-    """A strain's canonical name: the title without sale prefixes, pack, type and breeder words."""
+    """A strain's canonical name: the title without sale prefixes, pack, type and breeder words; an
+    accessory's, its whole title (its "5 Single Seed" is what it holds, not a pack of it)."""
     phrase = _phrase(_words(breeder))
-    words = _phrase(_strip_packs(_words(title.str.replace(_SALE_PREFIX, ""))))
+    # a breeder named by chemotype words alone ("CBD Seeds") leaves them in the title: they name the strain
+    phrase = (
+        pl.when(phrase.str.contains(rf"^ (?:(?:{'|'.join(KIND_TOKENS)}) )+$"))
+        .then(pl.lit(" "))
+        .otherwise(phrase)
+    )
+    untagged = title.str.replace(_SALE_PREFIX, "")
+    words = _phrase(_strip_packs(_words(_without_breeder_tail(untagged, breeder))))
     without_breeder = _bare(words.str.split(phrase).list.join(" "))
     breeder_only = _bare(phrase)
     # a strain named like its breeder ("Bomb" by Bomb Seeds) is named by the breeder's words
     return _named(
-        pl.when((phrase.str.strip_chars().str.len_chars() > 0) & (without_breeder.str.len_chars() > 0))
+        pl.when(title.str.contains(_ACCESSORY))
+        .then(_phrase(_words(untagged)).str.strip_chars())
+        .when((phrase.str.strip_chars().str.len_chars() > 0) & (without_breeder.str.len_chars() > 0))
         .then(without_breeder)
         .when(breeder_only.str.len_chars() > 0)
         .then(breeder_only)
         .otherwise(_bare(words))
     )
+
+
+def _without_breeder_tail(title: pl.Expr, breeder: pl.Expr) -> pl.Expr:
+    """The title without a trailing " - <breeder>", also when a length limit cut the breeder short
+    ("Gelato x MAC - Seed City Bulk Cannabis S" of breeder "Seed City Bulk Cannabis Seeds")."""
+    parts = title.str.extract_groups(r"^(?P<head>.+?)\s+-\s+(?P<tail>[^-]{4,})$")
+    head, tail = parts.struct.field("head"), parts.struct.field("tail").str.strip_chars().str.to_lowercase()
+    cut = breeder.str.to_lowercase().str.starts_with(tail).fill_null(False)
+    return pl.when(cut).then(head).otherwise(title)
 
 
 def _bare(words: pl.Expr) -> pl.Expr:

@@ -59,5 +59,10 @@ def build_resources(settings: Settings) -> Resources:
             max_crawl_delay_s=settings.max_crawl_delay_s,
             deadline_s=settings.crawl_deadline_s,
             page_budget_s=settings.page_budget_s,
+            listing_drop_max=settings.listing_drop_max,
+            min_fill_rate=settings.min_fill_rate,
+            max_quarantine_share=settings.max_quarantine_share,
+            price_per_seed_min=settings.price_per_seed_min,
+            price_per_seed_max=settings.price_per_seed_max,
         ),
     }

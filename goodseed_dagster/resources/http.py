@@ -17,6 +17,12 @@ class CrawlerResource(dg.ConfigurableResource):
     max_crawl_delay_s: float = 60.0
     deadline_s: float = 7200.0
     page_budget_s: float = 2.0
+    # quality gates (assets/quality.py): defaults as in Settings
+    listing_drop_max: float = 0.5
+    min_fill_rate: float = 0.8
+    max_quarantine_share: float = 0.2
+    price_per_seed_min: float = 0.05
+    price_per_seed_max: float = 100.0
 
     def crawl_options(self) -> CrawlOptions:
         """The crawl's limits (README "Safety"); the rest keep CrawlOptions' defaults."""

@@ -6,12 +6,15 @@ Parsing reads the archive, never the seller, so any crawl can be re-parsed later
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import itertools
 import os
 import shutil
 import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -189,6 +192,12 @@ class LocalObjectStore:
     def delete(self, key: str) -> None:
         (self.root / check_key(key)).unlink(missing_ok=True)
 
+    def modified(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """(key, last modified, UTC) of every key starting with `prefix`: the cleanup's age test."""
+        for key in self.keys(prefix):
+            with contextlib.suppress(FileNotFoundError):  # deleted since listed
+                yield key, datetime.fromtimestamp((self.root / key).stat().st_mtime, UTC)
+
 
 class S3ObjectStore:
     """The archive in an S3 bucket; `client` is a boto3 S3 client (dagster-aws's S3Resource gives one)."""
@@ -245,3 +254,12 @@ class S3ObjectStore:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.prefix + check_key(key))
+
+    def modified(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """(key, last modified, UTC) of every key starting with `prefix`, page by page (never all at once)."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix + prefix
+        )
+        for page in pages:
+            for o in page.get("Contents", []):
+                yield o["Key"][len(self.prefix) :], o["LastModified"].astimezone(UTC)

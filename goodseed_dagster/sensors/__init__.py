@@ -28,5 +28,8 @@ def seller_sources_sensor(
         return dg.SkipReason("no seller changes")
     return dg.SensorResult(
         dynamic_partitions_requests=[sellers.build_add_request(new), sellers.build_delete_request(gone)],
-        run_requests=[dg.RunRequest(partition_key=s, run_key=f"{s}:{wanted[s]}") for s in new],
+        run_requests=[
+            dg.RunRequest(partition_key=s, run_key=f"{s}:{wanted[s]}", tags={"seller": s, "trigger": "new_seller"})
+            for s in new
+        ],
     )

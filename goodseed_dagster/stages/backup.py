@@ -16,7 +16,7 @@ from goodseed_dagster.scraping.archive import BlobStore, ObjectStore
 
 BACKUP_PREFIX = "backups/"
 DUMP_SUFFIX = ".dump"
-DEFAULT_KEEP = 14  # two weeks of dailies
+DEFAULT_KEEP = 14  # two weeks of dailies; Settings.backup_keep is the knob, this the library default
 
 
 @dataclass(frozen=True, slots=True)

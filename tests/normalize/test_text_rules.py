@@ -109,7 +109,7 @@ def test_pack_size(label: str | None, n: int | None) -> None:
 def test_words_never_guess() -> None:
     sex = ["Gelato Feminised Seeds", "Skunk Reg", "Gelato", "Fem and Regular mix", None]
     assert _eval(sex_expr(pl.col("t")), sex) == ["feminized", "regular", None, None, None]
-    flowering = ["Big Bud Autoflowering", "Auto Fem", "Photoperiod", "Automatic Gelato", "Auto or Photo"]
+    flowering = ["Big Bud Autoflowering", "Auto Fem", "Photoperiod", "Autumn Gelato", "Auto or Photo"]
     assert _eval(flowering_expr(pl.col("t")), flowering) == [
         "autoflower",
         "autoflower",

@@ -17,8 +17,8 @@ from goodseed_dagster.extraction import read_page, run_extract
 from goodseed_dagster.scraping.extract import ShellPageError, extract
 from goodseed_dagster.scraping.extract.dom import Doc
 from goodseed_dagster.scraping.extract.magento import magento_configurable, magento_grouped
+from goodseed_dagster.scraping.extract.price_reader import visible_price
 from goodseed_dagster.scraping.extract.scripts import script_data, shopify_script
-from goodseed_dagster.scraping.extract.visible_text import visible_price
 from goodseed_dagster.scraping.extract.woo_forms import woo_simple, woo_table, woo_variations
 from goodseed_dagster.scraping.models import Page
 

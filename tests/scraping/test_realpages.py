@@ -29,7 +29,10 @@ def run(paths: list[Path], *, explain: bool = False) -> tuple[int, list[dict[str
 
 def test_every_truth_offer_and_nothing_else() -> None:
     status, got, err = run([HERE / f for f in FILES])
-    assert (status, err) == (0, "")
+    silent = sorted(f for f in FILES if f not in {t["file"] for t in TRUTH})  # listing cards: no offer
+    assert status == 1 and silent  # a file that yields no offer says so (issue #18 class 6)
+    assert [line.split(": ")[1].rsplit("/", 1)[-1] for line in err.splitlines()] == silent
+    assert all(": no offer: " in line for line in err.splitlines())
     by_key = {(Path(o["source"]).name, o["pack_size"]): o for o in got}
     assert len(by_key) == len(got), "duplicate offers"
     assert set(by_key) == {(t["file"], t["pack_size"]) for t in TRUTH}  # cards and spec blocks yield nothing

@@ -1,14 +1,4 @@
--- The cheapest in-stock offer per seed for each strain (ties: lowest seller slug).
-with ranked as (
-    select
-        *,
-        row_number() over (
-            partition by strain_key order by price_per_seed_base, seller, offer_key
-        ) as price_rank
-    from {{ ref('fct_offer_current') }}
-    where is_in_stock
-)
-
+-- The cheapest in-stock offer per seed for each strain (the shared in-stock rule; ties: seller, offer_key).
 select
     strain_key,
     seller,
@@ -19,5 +9,5 @@ select
     currency_local,
     price_per_seed_base,
     base_currency
-from ranked
-where price_rank = 1
+from {{ ref('fct_offer_current') }}
+where is_best

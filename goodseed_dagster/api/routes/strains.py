@@ -1,81 +1,152 @@
-"""GET /v1/strains: the catalogue, most widely sold first, with each strain's best in-stock offer."""
+"""GET /v1/strains (search, filters, keyset pages), /v1/strains/{id} (offers) and its price history."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import AfterValidator
 
-from goodseed_dagster.api.deps import ConnDep
-from goodseed_dagster.api.schemas import BestOffer, Strain, StrainPage
+from goodseed_dagster.api import cursor as cursors
+from goodseed_dagster.api.deps import read
+from goodseed_dagster.api.schemas import (
+    BestOffer,
+    Error,
+    Offer,
+    OfferSeries,
+    PriceHistory,
+    PricePoint,
+    Strain,
+    StrainDetail,
+    StrainPage,
+)
 from goodseed_dagster.db import queries
 
 router = APIRouter(prefix="/v1/strains", tags=["strains"])
-
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# what _encode writes: a seller count Postgres' integer holds, then a strain key
-_CURSOR = re.compile(r"(0|[1-9]\d{0,8})\|([^\x00-\x1f\x7f-\x9f]{1,400})")
-
-
-def _printable(value: str | None) -> str | None:
-    """Control characters (a NUL above all: Postgres text cannot hold one) are a client error."""
-    if value is not None and _CONTROLS.search(value):
-        raise ValueError("must not contain control characters")
-    return value
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Error, "description": "No such strain."}}
+MAX_HISTORY_DAYS = 366
+Text = Annotated[str | None, AfterValidator(cursors.printable)]
+StrainId = Annotated[str, AfterValidator(cursors.printable)]
 
 
-def _encode(n: int, key: str) -> str:
-    return base64.urlsafe_b64encode(f"{n}|{key}".encode()).decode()
+def _strain(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A strain_search row as the Strain model's fields."""
+    best = None
+    if row["best_seller"] is not None:
+        best = BestOffer(
+            seller=row["best_seller"],
+            offer_key=row["best_offer_key"],
+            url=row["best_offer_url"],
+            pack_seeds=row["best_pack_seeds"],
+            price_local=row["best_price_local"],
+            currency_local=row["best_currency_local"],
+            price_per_seed_base=row["best_price_per_seed_base"],
+        )
+    return {
+        "id": row["strain_key"],
+        "name": row["strain_name"],
+        **{k: row[k] for k in ("breeder", "sex", "flowering", "seller_count", "offer_count")},
+        **{k: row[k] for k in ("in_stock_offer_count", "is_in_stock", "base_currency")},
+        "sellers": list(row["sellers"] or []),
+        "best_offer": best,
+        "last_change_at": row["last_change_at"],
+        "first_seen_at": row["first_seen_at"],
+    }
 
 
-def _decode(cursor: str) -> tuple[int, str]:
-    """The (seller count, strain key) a cursor holds; 400 for anything _encode would not have written."""
-    try:
-        found = _CURSOR.fullmatch(base64.urlsafe_b64decode(cursor.encode("ascii")).decode())
-    except (ValueError, binascii.Error) as e:  # UnicodeError is a ValueError
-        raise HTTPException(status_code=400, detail=f"invalid cursor: {_HINT}") from e
-    if found is None:
-        raise HTTPException(status_code=400, detail=f"invalid cursor: {_HINT}")
-    return int(found[1]), found[2]
-
-
-_HINT = "pass next_cursor from a previous page"
-
-
-def _strain(row: Mapping[str, Any]) -> Strain:
-    """A query row: best_* columns are the best offer, the rest the strain."""
-    best = {k.removeprefix("best_"): v for k, v in row.items() if k.startswith("best_")}
-    return Strain(**{k: v for k, v in row.items() if not k.startswith("best_")}, best_offer=BestOffer(**best))
+_SORT_VALUE = {
+    "price_per_seed": "best_price_per_seed_base",
+    "name": "strain_name",
+    "last_change": "last_change_at",
+}
 
 
 @router.get("", response_model=StrainPage)
-def list_strains(
-    conn: ConnDep,
-    limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 20,
-    cursor: Annotated[
-        str | None, Query(max_length=512, description="next_cursor of the previous page.")
-    ] = None,
+async def list_strains(
+    request: Request,
     q: Annotated[
-        str | None,
-        Query(
-            min_length=2, max_length=100, description="Name contains (literally: % and _ are not wildcards)."
-        ),
-        AfterValidator(_printable),
+        Text,
+        Query(min_length=2, max_length=100, description="Name, breeder or alias contains (literally)."),
     ] = None,
     sex: Literal["feminized", "regular"] | None = None,
     flowering: Literal["autoflower", "photoperiod"] | None = None,
+    breeder: Annotated[Text, Query(min_length=1, max_length=100, description="Exact breeder.")] = None,
+    seller: Annotated[Text, Query(min_length=1, max_length=100, description="Sold by (slug).")] = None,
+    max_price_per_seed: Annotated[
+        Decimal | None, Query(ge=0, lt=10**9, allow_inf_nan=False, description="Best price per seed at most.")
+    ] = None,
+    in_stock: Annotated[
+        bool | None, Query(description="Only strains with (true) / without any in-stock offer.")
+    ] = None,
+    sort: Annotated[
+        Literal["price_per_seed", "name", "last_change"],
+        Query(description="price_per_seed ascending (none in stock last), name, last_change newest first."),
+    ] = "price_per_seed",
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
+    cursor: Annotated[Text, Query(max_length=1024, description="next_cursor of the previous page.")] = None,
 ) -> StrainPage:
-    rows = queries.strains(
-        conn, q=q, sex=sex, flowering=flowering, limit=limit + 1, after=_decode(cursor) if cursor else None
-    )
-    items = [_strain(r) for r in rows[:limit]]
-    more = len(rows) > limit
+    try:
+        after = cursors.decode(cursor, sort) if cursor is not None else None
+    except ValueError as e:
+        raise _invalid("cursor", cursor, str(e)) from e
+    rows = await read(
+        request, queries.strains, sort=sort, limit=limit + 1, after=after, q=q, sex=sex, flowering=flowering, breeder=breeder,
+        seller=seller, max_price_per_seed=max_price_per_seed, in_stock=in_stock,
+    )  # fmt: skip
+    last = rows[limit - 1] if len(rows) > limit else None
     return StrainPage(
-        items=items,
-        next_cursor=_encode(rows[limit - 1]["n_sellers"], rows[limit - 1]["id"]) if more else None,
+        items=[Strain(**_strain(r)) for r in rows[:limit]],
+        next_cursor=cursors.encode(sort, last[_SORT_VALUE[sort]], last["strain_key"]) if last else None,
+    )
+
+
+def _invalid(name: str, value: object, message: str) -> HTTPException:
+    """A 422 in FastAPI's own validation shape, for checks that need more than the parameter alone."""
+    detail = [{"type": "value_error", "loc": ["query", name], "msg": message, "input": value}]
+    return HTTPException(status_code=422, detail=detail)
+
+
+@router.get("/{strain_id}", response_model=StrainDetail, responses=NOT_FOUND)
+async def get_strain(request: Request, strain_id: StrainId) -> StrainDetail:
+    found = await read(request, queries.strain, strain_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no strain {strain_id!r}")
+    offers = [Offer(**{**o, "url": o["offer_url"]}) for o in found["offers"]]
+    return StrainDetail(**_strain(found), aliases=found["aliases"], offers=offers)
+
+
+@router.get("/{strain_id}/price-history", response_model=PriceHistory, responses=NOT_FOUND)
+async def price_history(
+    request: Request,
+    strain_id: StrainId,
+    start: Annotated[
+        date | None, Query(alias="from", description="First day (default: `to` - 90 days).")
+    ] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last day (default: today).")] = None,
+) -> PriceHistory:
+    end = end or date.today()
+    try:
+        start = start or end - timedelta(days=90)
+    except OverflowError as e:
+        raise _invalid("to", end.isoformat(), "too early a day") from e
+    if start > end:
+        raise _invalid("from", start.isoformat(), "must not be after `to`")
+    if (end - start).days >= MAX_HISTORY_DAYS:
+        raise _invalid("from", start.isoformat(), f"range is at most {MAX_HISTORY_DAYS} days")
+    found = await read(request, queries.price_history, strain_id, start, end)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no strain {strain_id!r}")
+    series: dict[tuple[str, str], list[PricePoint]] = {}
+    for row in found:
+        series.setdefault((row["seller"], row["offer_key"]), []).append(PricePoint(**row))
+    return PriceHistory.model_validate(
+        {
+            "strain_id": strain_id,
+            "from": start,
+            "to": end,
+            "series": [OfferSeries(seller=s, offer_key=k, points=p) for (s, k), p in series.items()],
+        }
     )

@@ -3,8 +3,11 @@
 Adapters: Shopify products.json, WooCommerce Store API, per-seller selector configs (parsel), and for
 HTML product pages the buy-form adapters (WooCommerce variation forms and pack tables, Magento 2
 grouped/configurable, Shopify product JSON), schema.org JSON-LD (fast path, no DOM) and microdata,
-script data, OpenGraph and visible text, in the precedence documented in `reconcile`. An empty
-JavaScript shell raises ShellPageError (an ExtractError) instead of yielding guessed offers.
+script data, OpenGraph and the visible-price reader (price_reader, money), in the precedence
+documented in `reconcile`; page_facts adds the categories and stock a page states outside its offers.
+JSON payloads are recognised by content (shopify, woocommerce), not by URL. An empty JavaScript shell
+raises ShellPageError (an ExtractError) instead of yielding guessed offers; `no_offer_reason` says why a
+page that parsed yields no offer.
 
 Every scan is linear in the page (tags.py), each page gets a CPU budget (budget.py, PAGE_BUDGET_S by
 default) after which it is an ExtractError, binary bodies are an ExtractError rather than "no offers",
@@ -31,7 +34,12 @@ from goodseed_dagster.scraping.extract.dom import Doc
 from goodseed_dagster.scraping.extract.linking import dedupe, html_links, is_sitemap, sitemap_links
 from goodseed_dagster.scraping.extract.reconcile import html_offers
 from goodseed_dagster.scraping.extract.selectors import SELECTOR_KEYS, selector_links, selector_offers
-from goodseed_dagster.scraping.extract.shopify import is_products_json, next_products_page, shopify_json
+from goodseed_dagster.scraping.extract.shopify import (
+    is_products_json,
+    is_shopify,
+    next_products_page,
+    shopify_json,
+)
 from goodseed_dagster.scraping.extract.visible_text import ShellPageError
 from goodseed_dagster.scraping.extract.woocommerce import is_store_api, store_api, store_api_links
 from goodseed_dagster.scraping.models import Page, Platform, RawOffer
@@ -44,6 +52,7 @@ __all__ = [
     "detect_platform",
     "extract",
     "links",
+    "no_offer_reason",
 ]
 
 
@@ -83,7 +92,7 @@ def _extract(
                 raise ExtractError(page.url, f"invalid JSON: {e}") from e
         else:
             kind = platform if platform in ("shopify", "woocommerce") else detect_json(data)
-            if kind == "shopify" and is_products_json(data):
+            if kind == "shopify" and is_shopify(data):
                 return shopify_json(page, data, currency)
             if kind == "woocommerce" and is_store_api(data):
                 return store_api(page, data, currency)
@@ -96,6 +105,33 @@ def _extract(
         return selector_offers(page, selectors, currency)
     checkpoint()
     return html_offers(Doc(page, decode(page), currency), platform)
+
+
+def no_offer_reason(page: Page) -> str:
+    """Why a page that parsed yields no offer, in one line (`goodseed extract` prints it and exits 1)."""
+    if not page.body.strip():
+        return "empty file"
+    if is_binary(page):
+        return "binary data, not a page"
+    if looks_like_json(page):
+        try:
+            data = load_json(page)
+        except (ValueError, RecursionError):
+            return "not valid JSON"
+        if is_shopify(data):
+            return "Shopify payload without priced variants"
+        if is_store_api(data):
+            return (
+                "WooCommerce Store API items without a per-pack price (variable products: see /products/<id>)"
+            )
+        return "JSON that is not a shop payload (Shopify products/product, WooCommerce Store API)"
+    if is_sitemap(page.body):
+        return "a sitemap: links to pages, no offers"
+    if not _html(page):
+        return f"not an HTML page ({page.content_type})"
+    return (
+        "no structured price, shop form, script data, or visible price beside a product title and buy button"
+    )
 
 
 def _html(page: Page) -> bool:

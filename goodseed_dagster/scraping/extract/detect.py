@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from goodseed_dagster.scraping.extract.decoding import decode, load_json, looks_like_json
-from goodseed_dagster.scraping.extract.shopify import is_products_json
+from goodseed_dagster.scraping.extract.shopify import is_shopify
 from goodseed_dagster.scraping.extract.structured import has_jsonld_product
 from goodseed_dagster.scraping.extract.woocommerce import is_store_api
 from goodseed_dagster.scraping.models import Page, Platform
@@ -15,7 +15,7 @@ _MICRODATA = re.compile(r"itemtype=[\"']?https?://schema\.org/Product\b", re.I)
 
 
 def detect_json(data: Any) -> Platform | None:
-    if is_products_json(data):
+    if is_shopify(data):
         return "shopify"
     if is_store_api(data):
         return "woocommerce"

@@ -7,7 +7,8 @@ Precedence: the first tier that yields priced offers decides the packs, prices, 
    shopify_script (ProductJson) > woo_table (rendered pack table with buy controls) > woo_simple.
    It beats JSON-LD because SEO plugins cache JSON-LD, print ranges, or show the regular price.
 2. Structured data: jsonld > microdata. A seller configured as platform "jsonld"/"microdata" moves
-   this tier ahead of tier 1 (the operator's choice).
+   this tier ahead of tier 1 (the operator's choice). A page's one structured offer whose price the
+   page prints struck through beside a lower current price takes the visible price (price_reader).
 3. An empty JavaScript shell stops here with ShellPageError: scripts and meta tags on a page whose
    content is rendered client-side are not read.
 4. script_data: a product object in an inline script that is tied to the page.
@@ -19,7 +20,9 @@ name: the pack table's own product label > JSON-LD Product name > product h1 > o
 breeder: JSON-LD brand > attribute table (Seedbank/Breeder/Brand) / microdata brand;
 currency: JSON-LD priceCurrency > price meta tags (itemprop/product:price:currency) > the printed
 symbol > the seller's configured currency; labels: the platform attribute table's sex / flowering
-values (never free-text spec blocks, which often describe other strains). Pack size, sex and
+values (never free-text spec blocks, which often describe other strains), else the page's categories
+(page_facts: schema.org category, breadcrumbs, the product's category links); in_stock of a page's one
+offer: its stock text, else its buy button (page_facts). Pack size, sex and
 flowering are not read here: normalize's text rules read them from the variant, name and labels.
 When tier 1 and JSON-LD price the same pack label differently, tier 1 wins and extra["price_conflict"]
 keeps the JSON-LD price. extra["<field>_source"] names the producer of every stated field;
@@ -37,10 +40,12 @@ from goodseed_dagster.scraping.extract.common import text
 from goodseed_dagster.scraping.extract.dom import Doc
 from goodseed_dagster.scraping.extract.magento import magento_configurable, magento_grouped
 from goodseed_dagster.scraping.extract.microdata import microdata
+from goodseed_dagster.scraping.extract.page_facts import page_labels, page_stock
+from goodseed_dagster.scraping.extract.price_reader import struck_structured, visible_price
 from goodseed_dagster.scraping.extract.schema_org import product_nodes
 from goodseed_dagster.scraping.extract.scripts import script_data, shopify_script
 from goodseed_dagster.scraping.extract.structured import jsonld, meta_tags, opengraph
-from goodseed_dagster.scraping.extract.visible_text import ShellPageError, is_shell, visible_price
+from goodseed_dagster.scraping.extract.visible_text import ShellPageError, is_shell
 from goodseed_dagster.scraping.extract.woo_forms import woo_simple, woo_table, woo_variations
 from goodseed_dagster.scraping.models import STATED, Platform, RawOffer
 
@@ -99,7 +104,7 @@ def html_offers(doc: Doc, platform: Platform) -> list[RawOffer]:
     if found := _form_tier(doc):
         return finish(doc, _note_conflicts(doc, found))
     if not structured_first and (found := _structured(doc, platform)):
-        return finish(doc, found)
+        return finish(doc, struck_structured(doc, found))
     if is_shell(doc):
         raise ShellPageError(doc.page.url)
     for late in (script_data, lambda d: opengraph(d.page, d.currency, d.html), visible_price):
@@ -194,6 +199,12 @@ def finish(doc: Doc, offers: list[RawOffer]) -> list[RawOffer]:
     if filled:
         structured = any(o.adapter in ("jsonld", "microdata", "opengraph") for o in offers)
         _fill_from_page(doc, filled, structured)
+    unlabelled = [o for o in offers if o.labels is None]
+    categories = page_labels(doc) if unlabelled else None  # read once per page, never once per offer
+    for o in unlabelled:
+        _set(o, "labels", categories, "categories")
+    if len(offers) == 1:  # a page's stock text and buy button speak for its one offer only
+        _fill(offers[0], "in_stock", lambda: page_stock(doc), "page")
     return offers
 
 

@@ -7,21 +7,33 @@ Brand objects or strings, availability as a full URL or a bare word.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from goodseed_dagster.scraping.extract.budget import checkpoint
-from goodseed_dagster.scraping.extract.common import absolute, decimal, in_stock, quantity, text
+from goodseed_dagster.scraping.extract.common import absolute, decimal, in_stock, joined, quantity, text
+from goodseed_dagster.scraping.extract.money import read_currency, read_number
 from goodseed_dagster.scraping.models import RawOffer
 
 _STRIKE = ("strikethroughprice", "listprice", "msrp", "regularprice")
 
 
 def types_of(node: dict[str, Any]) -> set[str]:
+    """The node's schema.org types, names as schema.org spells them ("product" and "Product" are one type:
+    shops write both, and no other vocabulary is in play inside a JSON-LD product block)."""
     t = node.get("@type", node.get("type"))
     values = t if isinstance(t, list) else [t]
-    return {v.rsplit("/", 1)[-1] for v in values if isinstance(v, str)}
+    return {
+        _CANONICAL.get(n.lower(), n) for v in values if isinstance(v, str) for n in [v.rsplit("/", 1)[-1]]
+    }
+
+
+_CANONICAL = {
+    n.lower(): n
+    for n in ("Product", "ProductGroup", "IndividualProduct", "ProductModel", "AggregateOffer", "Offer")
+}
 
 
 def product_nodes(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
@@ -41,6 +53,31 @@ def product_nodes(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
     for key in ("@graph", "mainEntity", "itemListElement", "item"):
         if key in data:
             yield from product_nodes(data[key], depth + 1)
+
+
+_KIND_KEY = re.compile(
+    r"sex|gender|type|flower|variet|category|kind|sorte|tipo|sexo|flora|geschlecht|blüte|sexe|typ", re.I
+)
+
+
+def names_of(value: Any) -> list[str]:
+    """Texts of a schema.org value: a string ("Seeds > Feminized"), a Thing with a name, or a list."""
+    out: list[str] = []
+    for item in _as_list(value):
+        found = text(item.get("name")) if isinstance(item, dict) else text(item)
+        if found:
+            out.extend(p.strip() for p in re.split(r"\s*[>/|»]\s*", found) if p.strip())
+    return out
+
+
+def node_labels(node: dict[str, Any]) -> str | None:
+    """A Product node's kind as it states it: `category`, and `additionalProperty` values whose property
+    names a kind (sex, type, flowering...; never THC, parents or effects)."""
+    found = names_of(node.get("category"))
+    for prop in _as_list(node.get("additionalProperty")):
+        if isinstance(prop, dict) and _KIND_KEY.search(str(prop.get("name") or prop.get("propertyID") or "")):
+            found.extend(names_of(prop.get("value")))
+    return joined(*found)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -78,7 +115,7 @@ def _flat_offers(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
 
 def _prices(offer: dict[str, Any]) -> tuple[Decimal | None, Decimal | None, str | None]:
     """(price now, struck "was" price, currency) from the offer and its priceSpecification(s)."""
-    price, currency = decimal(offer.get("price")), text(offer.get("priceCurrency"))
+    price, currency = _amount(offer.get("price")), text(offer.get("priceCurrency"))
     regular = None
     for spec in _as_list(offer.get("priceSpecification")):
         if not isinstance(spec, dict):
@@ -92,7 +129,18 @@ def _prices(offer: dict[str, Any]) -> tuple[Decimal | None, Decimal | None, str 
         currency = currency or text(spec.get("priceCurrency"))
     if regular is not None and price is not None and regular <= price:
         regular = None
+    if currency is None and isinstance(offer.get("price"), str):
+        currency = read_currency(offer["price"])
     return price, regular, currency
+
+
+def _amount(value: Any) -> Decimal | None:
+    """A machine-readable price, else the price as printed ("26,00 €" in microdata); 0 is no price
+    (shops mark "price on request" or "sold out" so), never a free pack."""
+    found = decimal(value)
+    if found is None and isinstance(value, str) and len(value) <= 64:
+        found = read_number(value)
+    return found if found else None
 
 
 def offers_of(
@@ -104,19 +152,26 @@ def offers_of(
     url = absolute(node.get("url"), page_url) or fallback_url or page_url
     pid = text(node.get("productGroupID") or node.get("productID") or node.get("sku") or node.get("mpn"))
     out: list[RawOffer] = []
+    kinds = node_labels(node)
     if "ProductGroup" in types_of(node):
         for variant in _as_list(node.get("hasVariant")):
             if isinstance(variant, dict):
                 label = text(variant.get("size")) or text(variant.get("name"))
+                own = joined(node_labels(variant), kinds)
                 out.extend(
-                    _offer(o, url, name, breeder, pid, label, currency, adapter)
+                    _labelled(_offer(o, url, name, breeder, pid, label, currency, adapter), own)
                     for o in _flat_offers(variant.get("offers"))
                 )
         return out
     return [
-        _offer(o, url, name, breeder, pid, text(o.get("name")), currency, adapter)
+        _labelled(_offer(o, url, name, breeder, pid, text(o.get("name")), currency, adapter), kinds)
         for o in _flat_offers(node.get("offers"))
     ]
+
+
+def _labelled(offer: RawOffer, labels: str | None) -> RawOffer:
+    offer.labels = labels
+    return offer
 
 
 def _offer(

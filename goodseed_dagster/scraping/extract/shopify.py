@@ -1,7 +1,11 @@
-"""Shopify /products.json: every product and variant, prices as strings, no currency (config supplies it)."""
+"""Shopify product payloads: /products.json (a page of products), /products/<handle>.json (`{"product": ...}`)
+and /products/<handle>.js (the product itself, prices in cents). Every variant is an offer; no currency
+in any of them (the seller's config supplies it). The content says which form it is, not the URL.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -12,6 +16,37 @@ from goodseed_dagster.scraping.models import Page, RawOffer
 
 def is_products_json(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("products"), list)
+
+
+def _is_product(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("handle"), str)
+        and isinstance(data.get("variants"), list)
+    )
+
+
+def is_shopify(data: Any) -> bool:
+    """A products.json page, a `{"product": {...}}` payload, or a bare product object (the .js form)."""
+    return (
+        is_products_json(data)
+        or (isinstance(data, dict) and _is_product(data.get("product")))
+        or _is_product(data)
+    )
+
+
+def products_of(data: Any) -> list[Any]:
+    if is_products_json(data):
+        return list(data["products"])
+    return [data["product"]] if isinstance(data, dict) and _is_product(data.get("product")) else [data]
+
+
+def _price(value: Any) -> Decimal | None:
+    """A variant price: a string is in units ("45.00", the .json forms); an integer is in cents (the .js
+    form and the cart API print prices only so)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (Decimal(value) / 100).quantize(Decimal("0.01"))
+    return decimal(value)
 
 
 def _store_root(page_url: str) -> str:
@@ -37,7 +72,7 @@ def shopify_json(page: Page, data: Any, currency: str | None) -> list[RawOffer]:
     """Offers of a products.json page (one per variant); the tags are the product's labels."""
     root = _store_root(page.url)
     out: list[RawOffer] = []
-    for product in data.get("products", []):
+    for product in products_of(data):
         checkpoint()
         if not isinstance(product, dict) or not isinstance(product.get("handle"), str):
             continue
@@ -45,7 +80,7 @@ def shopify_json(page: Page, data: Any, currency: str | None) -> list[RawOffer]:
         title = text(product.get("title"))
         tags = joined(*_tags(product.get("tags")))
         for v in [v for v in product.get("variants") or [] if isinstance(v, dict)]:
-            price, was = decimal(v.get("price")), decimal(v.get("compare_at_price"))
+            price, was = _price(v.get("price")), _price(v.get("compare_at_price"))
             available = v.get("available")
             out.append(
                 RawOffer(

@@ -74,7 +74,7 @@ def store_api(page: Page, data: Any, currency: str | None) -> list[RawOffer]:
         prices = item.get("prices")
         price, regular = _money(prices, "price"), _money(prices, "regular_price")
         name = text(item.get("name"))
-        url = absolute(item.get("permalink"), page.url)
+        url = absolute(item.get("permalink"), page.url) or _saved(item.get("permalink"), page.url)
         if url is None:
             continue
         stock = item.get("is_in_stock")
@@ -99,6 +99,13 @@ def store_api(page: Page, data: Any, currency: str | None) -> list[RawOffer]:
             )
         )
     return out
+
+
+def _saved(permalink: Any, page_url: str) -> str | None:
+    """A payload read from a saved file (no site to compare with): its own web permalink stands."""
+    if not page_url.startswith("file:") or not isinstance(permalink, str):
+        return None
+    return permalink if permalink.startswith(("http://", "https://")) else None
 
 
 def store_api_links(page: Page, data: Any) -> list[str]:

@@ -1,0 +1,76 @@
+"""What runs when: the daily crawl is a schedule, everything after it follows by declarative automation.
+
+The crawl is one run per seller (raw_pages → listings → offers), started by `daily_crawl_sellers` at
+Settings.crawl_cron in Settings.timezone. Nothing downstream has a schedule: seller_sources and fx_rates
+refresh on the same cron, and the catalogue, the dbt models (and whatever is added after them) rebuild
+once their upstream has updated and nothing upstream is still running, unless a blocking check upstream
+failed. One policy in one place, applied to the Definitions when they are built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from goodseed_dagster.settings import Settings
+
+OWNERS = ["team:data"]
+CRAWL_RETRY = dg.RetryPolicy(
+    max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)  # a seller's transient trouble (5xx storm, a dropped connection) heals within a minute more often than not
+ON_CRON = {dg.AssetKey("seller_sources"), dg.AssetKey("fx_rates")}
+DOWNSTREAM_KEYS = {dg.AssetKey("strain_catalogue")}
+DOWNSTREAM_GROUPS = {"staging", "marts"}  # the dbt models
+
+
+def after_upstream() -> dg.AutomationCondition:
+    """Rebuild once an upstream asset has updated and no upstream run is pending.
+
+    Unlike `eager()`, a dependency that was never materialized (a seller just added, not crawled yet) does
+    not hold the rebuild back, and while any seller's crawl is queued or running it waits, so the daily crawl
+    of fifty sellers leads to one rebuild, not fifty. A failed blocking check upstream stops it.
+    """
+    return (
+        dg.AutomationCondition.any_deps_updated().since_last_handled()
+        & ~dg.AutomationCondition.any_deps_in_progress()
+        & ~dg.AutomationCondition.in_progress()
+        & dg.AutomationCondition.all_deps_blocking_checks_passed()
+    ).with_label("after_upstream")
+
+
+def on_schedule(settings: Settings) -> dg.AutomationCondition:
+    """On the crawl's cron, and at once when never materialized (a new deployment)."""
+    return (
+        dg.AutomationCondition.on_cron(settings.crawl_cron, settings.timezone)
+        | (dg.AutomationCondition.missing() & ~dg.AutomationCondition.in_progress()).since(
+            dg.AutomationCondition.newly_requested()
+        )
+    ).with_label("on_schedule")
+
+
+def apply_automation(
+    assets: Sequence[dg.AssetsDefinition], settings: Settings
+) -> Sequence[dg.AssetsDefinition]:
+    """The pipeline's assets with owners and each one's automation condition (the crawl steps have none:
+    the schedule runs them)."""
+
+    def policy(spec: dg.AssetSpec) -> dg.AssetSpec:
+        spec = spec.replace_attributes(owners=OWNERS)
+        if spec.key in ON_CRON:
+            return spec.replace_attributes(automation_condition=on_schedule(settings))
+        if spec.key in DOWNSTREAM_KEYS or spec.group_name in DOWNSTREAM_GROUPS:
+            return spec.replace_attributes(automation_condition=after_upstream())
+        return spec
+
+    return dg.map_asset_specs(policy, assets)
+
+
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "automation",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    run_tags={"trigger": "automation"},
+    description="Evaluates every asset's automation condition: what rebuilds after the daily crawl.",
+)

@@ -1,0 +1,168 @@
+"""What runs when: the daily crawl schedule and the automation conditions, evaluated as the daemon would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import pytest
+from pipeline_harness import DEFS
+
+from goodseed_dagster.automation import CRAWL_RETRY, OWNERS
+from goodseed_dagster.definitions import build_defs
+from goodseed_dagster.schedules import daily_crawl_sellers
+from goodseed_dagster.settings import Settings
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+DOWNSTREAM = {"strain_catalogue", "stg_core__offers", "fct_offer_current", "dim_strain"}
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as inst:
+        inst.add_dynamic_partitions("sellers", ["alpha", "beta"])
+        yield inst
+
+
+GRAPH = DEFS.get_repository_def().asset_graph
+ASSET_KEYS = GRAPH.get_all_asset_keys()
+
+
+def requested(result: dg.EvaluateAutomationConditionsResult) -> set[str]:
+    return {key.to_user_string() for key in ASSET_KEYS if result.get_num_requested(key)}
+
+
+def materialized(instance: dg.DagsterInstance, key: str, partition: str | None = None) -> None:
+    """A materialization of `key`, its checks passing (as a dbt build's tests do)."""
+    instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=partition))
+    for check in GRAPH.get(dg.AssetKey(key)).check_keys:
+        instance.report_runless_asset_event(
+            dg.AssetCheckEvaluation(
+                asset_key=check.asset_key, check_name=check.name, passed=True, partition=partition
+            )
+        )
+
+
+def settle(
+    instance: dg.DagsterInstance, cursor: dg.AssetDaemonCursor | None
+) -> tuple[list[set[str]], dg.AssetDaemonCursor]:
+    """Ticks until nothing more is requested, each tick's requests materialized: what ran, tick by tick."""
+    ticks: list[set[str]] = []
+    for _ in range(6):
+        result = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=NOW, cursor=cursor)
+        cursor = result.cursor
+        if not requested(result):
+            return ticks, cursor
+        ticks.append(requested(result))
+        for key in ticks[-1]:
+            materialized(instance, key)
+    raise AssertionError(f"automation never settles: {ticks}")
+
+
+def check_failed(instance: dg.DagsterInstance, asset: str, check: str) -> None:
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(asset_key=dg.AssetKey(asset), check_name=check, passed=False, blocking=True)
+    )
+
+
+def test_daily_crawl_at_the_configured_time_and_zone_one_run_per_seller_keyed_by_day(
+    instance: dg.DagsterInstance,
+) -> None:
+    schedule = daily_crawl_sellers(Settings(crawl_cron="30 3 * * *", timezone="Europe/Madrid"))
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 3 * * *", "Europe/Madrid")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    tick_time = datetime(2026, 11, 30, 2, 30, tzinfo=UTC)  # 03:30 in Madrid
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=tick_time, repository_def=DEFS.get_repository_def()
+    )
+    tick = schedule.evaluate_tick(context)
+    runs = tick.run_requests or []
+    assert [(r.partition_key, r.run_key, r.tags["seller"], r.tags["trigger"]) for r in runs] == [
+        ("alpha", "2026-11-30:alpha", "alpha", "schedule"),
+        ("beta", "2026-11-30:beta", "beta", "schedule"),
+    ]
+    again = schedule.evaluate_tick(context)  # a re-evaluated tick asks for the same run keys: deduped
+    assert [r.run_key for r in again.run_requests or []] == [r.run_key for r in tick.run_requests or []]
+
+
+def test_the_default_crawl_is_at_two_in_the_morning() -> None:
+    repo = build_defs(Settings()).get_repository_def()
+    schedule = repo.get_schedule_def("daily_crawl_sellers")
+    assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == (
+        "0 2 * * *",
+        "UTC",
+        "crawl_sellers",
+    )
+
+
+def test_the_automation_sensor_runs_by_default_over_every_asset() -> None:
+    repo = DEFS.get_repository_def()
+    sensor = repo.get_sensor_def("automation")
+    assert isinstance(sensor, dg.AutomationConditionSensorDefinition)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    graph = repo.asset_graph
+    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable]
+    conditions = {k.to_user_string(): graph.get(k).automation_condition for k in keys}
+    # the crawl steps and the weekly export are their schedules'; everything after the crawl is automated
+    assert {k for k, c in conditions.items() if c is None} == {
+        "raw_pages",
+        "listings",
+        "offers",
+        "marts_parquet_export",
+    }
+    assert all(graph.get(k).owners == OWNERS for k in keys)
+
+
+def test_crawl_steps_retry_with_backoff_and_jitter() -> None:
+    nodes = DEFS.get_repository_def().asset_graph
+    for key in ("raw_pages", "listings", "offers"):
+        policy = nodes.get(dg.AssetKey(key)).assets_def.op.retry_policy
+        assert policy == CRAWL_RETRY
+    assert CRAWL_RETRY.backoff == dg.Backoff.EXPONENTIAL and CRAWL_RETRY.jitter == dg.Jitter.PLUS_MINUS
+    assert CRAWL_RETRY.max_retries > 0 and CRAWL_RETRY.delay
+
+
+def test_a_seller_update_rebuilds_catalogue_and_marts_once(instance: dg.DagsterInstance) -> None:
+    first = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=NOW)
+    # a new deployment: sources and FX at once; nothing downstream before any seller published
+    assert requested(first) == {"seller_sources", "fx_rates"}
+    for key in ("seller_sources", "fx_rates"):
+        materialized(instance, key)
+    sources = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=NOW, cursor=first.cursor)
+    assert requested(sources) == {"stg_core__sellers"}  # the sellers' view follows the sources
+    materialized(instance, "stg_core__sellers")
+    quiet = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=NOW, cursor=sources.cursor)
+    assert requested(quiet) == set()
+
+    materialized(instance, "offers", "alpha")  # beta never published: it does not hold alpha back
+    ticks, _ = settle(instance, quiet.cursor)
+    ran = [key for tick in ticks for key in tick]
+    assert set(ran) >= DOWNSTREAM and len(ran) == len(set(ran)), f"each rebuilt once: {ticks}"
+    assert not set(ran) & {"raw_pages", "listings", "offers", "seller_sources", "fx_rates"}
+    # the catalogue and the staging views first; marts only once the staging tests (blocking) passed
+    assert {"strain_catalogue", "stg_core__offers"} <= ticks[0] and "fct_offer_current" not in ticks[0]
+
+
+def test_sources_and_fx_refresh_on_the_crawl_cron(instance: dg.DagsterInstance) -> None:
+    for key in ("seller_sources", "fx_rates"):
+        materialized(instance, key)
+    day = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=NOW)
+    assert requested(day) == set()
+    next_night = NOW.replace(hour=2, minute=1) + timedelta(days=1)
+    night = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=next_night, cursor=day.cursor)
+    assert {"seller_sources", "fx_rates"} <= requested(night)
+
+
+def test_a_failed_blocking_check_stops_what_depends_on_it(instance: dg.DagsterInstance) -> None:
+    _, cursor = settle(instance, None)
+    materialized(instance, "offers", "alpha")
+    tick = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=NOW, cursor=cursor)
+    assert "stg_core__offers" in requested(tick)
+    materialized(instance, "stg_core__offers")
+    check = min(GRAPH.get(dg.AssetKey("stg_core__offers")).check_keys)  # a dbt test: blocking
+    check_failed(instance, "stg_core__offers", check.name)
+    ticks, _ = settle(instance, tick.cursor)
+    ran = {key for t in ticks for key in t}
+    assert "fct_offer_current" not in ran and "best_price_per_strain" not in ran
+    assert "strain_catalogue" in ran or "strain_catalogue" in requested(tick)  # not downstream of the check
