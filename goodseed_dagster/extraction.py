@@ -74,7 +74,7 @@ def listing_evidence(offer: RawOffer) -> str:
     return json.dumps(kinds, separators=(",", ":"))
 
 
-def source_of(offer: RawOffer, field: str) -> str:
+def source_of(offer: RawOffer | StatedOffer, field: str) -> str:
     """Who stated `field`: the page part an adapter named in `extra` (only when it is a name: extra holds what
     a page wrote), else the offer's adapter."""
     for named in (offer.extra.get(f"{field}_source"), offer.adapter):
