@@ -82,6 +82,21 @@ class Settings(BaseSettings):
     api_role_password: SecretStr | None = None
     analyst_role_password: SecretStr | None = None
 
+    # notifications (#17): SMTP, limits, links
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, gt=0, lt=65536)
+    smtp_starttls: bool = Field(default=False, description="STARTTLS after connecting (port 587 style).")
+    smtp_ssl: bool = Field(default=False, description="TLS from the first byte (port 465 style).")
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "GoodSeed <alerts@goodseed.local>"
+    public_api_url: str | None = Field(
+        default=None, description="Base of unsubscribe links; default http://{api_host}:{api_port}."
+    )
+    notify_per_minute: int = Field(default=10, gt=0, description="Emails per user per minute at most.")
+    notify_max_attempts: int = Field(default=5, gt=0, description="Delivery attempts before dead letter.")
+    notify_backoff_s: float = Field(default=60.0, gt=0, description="First retry delay; doubles each time.")
+
     @property
     def archive_root(self) -> Path:
         return self.archive_dir or self.home / "archive"
