@@ -295,3 +295,15 @@ def test_docker_compose_config_validates() -> None:
         check=False,
     )
     assert run.returncode == 0, run.stderr
+
+
+def test_dev_instance_stores_runs_in_postgres_with_a_per_seller_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's dagster.yaml: Dagster's storage on Postgres (a psycopg2 URL from the environment)."""
+    monkeypatch.setenv("GOODSEED_DAGSTER_PG_URL", "postgresql+psycopg2://postgres:@/goodseed_dagster?host=/s")
+    config = validate_instance(yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text()), tmp_path)
+    assert config["storage"]["postgres"]["postgres_url"] == {"env": "GOODSEED_DAGSTER_PG_URL"}
+    per_seller = {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    assert per_seller in config["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert config["telemetry"] == {"enabled": False} and config["nux"] == {"enabled": False}
