@@ -14,8 +14,8 @@
    as a child (no webserver), GOODSEED_POLITE=false, and the crawl cron set to the next whole minute at
    least 90 s away, so the daemon's scheduler fires `daily_crawl_sellers` (one run per seller) and the
    automation sensor everything after it (sources, FX, catalogue, dbt models), exactly as at 02:00.
-3. Timed: from the first run created to the last run finished, once every crawl run has ended and the
-   dbt marts were materialized after the last crawl (bounded by --timeout). Per run, from its event log:
+3. Timed: from the first run created to the last run finished, once every crawl run has ended, the
+   dbt marts were materialized after the last crawl and no run came for 75 s (bounded by --timeout). Per run, from its event log:
    queue wait (created → RUN_STARTING), run process time (RUN_STARTING → end), and each step's
    STEP_START → STEP_SUCCESS/FAILURE. raw_pages' own duration_s (the crawl itself) is shown beside it.
    Peak RSS: the daemon and all its children (code server, run and step processes, dbt) plus the
@@ -56,6 +56,7 @@ HOME = PROJECT_ROOT / ".goodseed" / "bench-refresh"
 TARGET_WALL_S = 600.0
 TARGET_OVERHEAD = 0.25
 QUIET_S = 150.0  # the automation sensor ticks every 30 s: this long without a run, nothing more will come
+SETTLE_S = 75.0  # marts rebuilt and no new run for 2.5 automation ticks: the refresh has settled
 LEAD_S = 90  # the daemon loads the code location before the crawl's cron minute comes
 
 
@@ -291,8 +292,9 @@ def wait_for_refresh(
         if len(done) == sellers and not busy:
             last_crawl = max(r.end_time or 0 for r in done)
             built = [instance.get_latest_materialization_event(k) for k in marts]
-            if all(e is not None and e.timestamp > last_crawl for e in built):
-                return records
+            quiet = time.time() - max(r.end_time or 0 for r in records)
+            if all(e is not None and e.timestamp > last_crawl for e in built) and quiet > SETTLE_S:
+                return records  # and no further automation wave came
             if time.time() - max(r.end_time or 0 for r in records) > QUIET_S:
                 log(f"no run for {QUIET_S:.0f}s and the marts not all rebuilt (a failed run?): stopping")
                 return records

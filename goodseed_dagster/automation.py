@@ -24,6 +24,15 @@ DOWNSTREAM_KEYS = {dg.AssetKey("strain_catalogue")}
 DOWNSTREAM_GROUPS = {"staging", "marts"}  # the dbt models
 
 
+def once_missing() -> dg.AutomationCondition:
+    """Missing when automation first looks at it (a new deployment), or missing again later (a table
+    dropped): asked for once, not again after a failed attempt (the next update or cron tick retries)."""
+    missing = dg.AutomationCondition.missing()
+    return (
+        (missing & dg.AutomationCondition.initial_evaluation()) | missing.newly_true()
+    ).since(dg.AutomationCondition.newly_requested()).with_label("once_missing")
+
+
 def after_upstream() -> dg.AutomationCondition:
     """Rebuild once an upstream asset has updated and no upstream run is pending.
 
@@ -32,7 +41,7 @@ def after_upstream() -> dg.AutomationCondition:
     of fifty sellers leads to one rebuild, not fifty. A failed blocking check upstream stops it.
     """
     return (
-        dg.AutomationCondition.any_deps_updated().since_last_handled()
+        (dg.AutomationCondition.any_deps_updated().since_last_handled() | once_missing())
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
         & dg.AutomationCondition.all_deps_blocking_checks_passed()
@@ -43,9 +52,7 @@ def on_schedule(settings: Settings) -> dg.AutomationCondition:
     """On the crawl's cron, and at once when never materialized (a new deployment)."""
     return (
         dg.AutomationCondition.on_cron(settings.crawl_cron, settings.timezone)
-        | (dg.AutomationCondition.missing() & ~dg.AutomationCondition.in_progress()).since(
-            dg.AutomationCondition.newly_requested()
-        )
+        | (once_missing() & ~dg.AutomationCondition.in_progress())
     ).with_label("on_schedule")
 
 

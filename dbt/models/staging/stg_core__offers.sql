@@ -1,3 +1,5 @@
+-- strain_catalogue links offers to strains (core.offers.strain_key): build after it, not only after offers
+-- depends_on: {{ source('core', 'strains') }}
 with source as (
     select * from {{ source('core', 'offers') }}
 ),
