@@ -54,9 +54,11 @@ lint: install
 bench: install
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python bench/crawl.py
+	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/normalize.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/refresh.py
+	$(BIN)/python bench/api.py
 
 stop:
 	-$(BIN)/goodseed db stop
