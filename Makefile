@@ -53,6 +53,9 @@ lint: install
 
 bench: install
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev,bench]'
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	  || echo "wrk not installed: bench/api.py will say so"; }
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/normalize.py

@@ -27,10 +27,11 @@ def build_defs(settings: Settings) -> dg.Definitions:
 
     stages = [sources, crawl, extract, fx, offers, catalogue, marts]
     from goodseed_dagster.assets import exports
-    from goodseed_dagster.schedules import housekeeping
+    from goodseed_dagster.assets import notifications as notification_assets
+    from goodseed_dagster.schedules import housekeeping, notifications
     from goodseed_dagster.sensors import alerts, scrape_requests
 
-    features: list[ModuleType] = [alerts, housekeeping, scrape_requests, exports]
+    features: list[ModuleType] = [alerts, housekeeping, scrape_requests, exports, notifications, notification_assets]
     core = dg.Definitions(
         assets=apply_automation(
             [a for a in dg.load_assets_from_modules(stages) if isinstance(a, dg.AssetsDefinition)], settings

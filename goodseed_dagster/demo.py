@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -202,13 +203,12 @@ def _wait_http(url: str, what: str, proc: subprocess.Popen[bytes] | None, timeou
 
 
 @contextmanager
-def _api_server(settings: Settings, url: str) -> Iterator[str]:
+def _api_server(settings: Settings) -> Iterator[str]:
     import uvicorn
 
     from goodseed_dagster.api.main import create_app
-    from goodseed_dagster.db.engine import engine_for
 
-    app = create_app(engine_for(url))
+    app = create_app(settings=settings)  # as goodseed_api: reads marts, inserts scrape requests, nothing else
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="goodseed-api", daemon=True)
@@ -222,7 +222,7 @@ def _api_server(settings: Settings, url: str) -> Iterator[str]:
         thread.join(10)
 
 
-def _serve_forever(settings: Settings, url: str, env: dict[str, str]) -> None:
+def _serve_forever(settings: Settings, env: dict[str, str], receiver: AlertReceiver) -> None:
     logs = settings.home / "logs"
     logs.mkdir(exist_ok=True)
     bin_dir = Path(sys.executable).parent
@@ -251,14 +251,18 @@ def _serve_forever(settings: Settings, url: str, env: dict[str, str]) -> None:
                 [str(bin_dir / "dagster-daemon"), "run", "-w", workspace], env, logs / "dagster-daemon.log"
             )
         )
-        api_url = stack.enter_context(_api_server(settings, url))
+        api_url = stack.enter_context(_api_server(settings))
         ui_url = f"http://127.0.0.1:{settings.ui_port}"
         _wait_http(f"{ui_url}/server_info", "Dagster webserver", ui)
         say(f"Dagster UI: {ui_url}")
         say(f"API:        {api_url}  (try {api_url}/v1/strains?limit=5, docs at {api_url}/docs)")
         say(f"logs:       {logs}")
         say("ready. Press Ctrl-C to stop.")
+        seen = len(receiver.alerts())
         while not stop.wait(1.0):
+            for line in summary_lines(receiver.alerts()[seen:]):  # what the daemon's sensors raise meanwhile
+                say(f"alert: {line}")
+                seen += 1
             if daemon.poll() is not None or ui.poll() is not None:
                 say("a Dagster process exited unexpectedly; stopping (see logs)")
                 break
@@ -322,6 +326,9 @@ def run_demo(opts: DemoOptions) -> int:
 
     started = time.monotonic()
     settings = Settings()
+    if settings.database_url is None and settings.api_role_password is None:
+        # the embedded server's API role gets a fresh password each run, so the demo's API runs as it
+        settings = settings.model_copy(update={"api_role_password": SecretStr(secrets.token_urlsafe(24))})
     settings.home.mkdir(parents=True, exist_ok=True)
     port = settings.market_port if opts.market_port is None else opts.market_port
     if port:
@@ -361,7 +368,7 @@ def run_demo(opts: DemoOptions) -> int:
             _run_pipeline(demo, url, [s["slug"] for s in sellers], day, dagster_home, receiver)
             say(f"pipeline done in {time.monotonic() - started:.1f} s")
             if opts.serve:
-                _serve_forever(demo, url, _child_env(demo, dagster_home))
+                _serve_forever(demo, _child_env(demo, dagster_home), receiver)
     finally:
         engine_for(url).dispose()
         if not external and embedded.stop(settings.pgdata):

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
         default=2048, ge=0, description="Responses the API keeps in memory per process (0: no cache)."
     )
     api_max_age_s: int = Field(default=30, ge=0, description="Cache-Control max-age of API responses.")
+    api_read_pool_size: int = Field(
+        default=16, ge=1, description="Read connections per API process, kept open; more requests at once queue."
+    )
     database_read_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_READ_URL")
     api_role_password: SecretStr | None = None
     analyst_role_password: SecretStr | None = None
@@ -96,6 +99,12 @@ class Settings(BaseSettings):
     notify_per_minute: int = Field(default=10, gt=0, description="Emails per user per minute at most.")
     notify_max_attempts: int = Field(default=5, gt=0, description="Delivery attempts before dead letter.")
     notify_backoff_s: float = Field(default=60.0, gt=0, description="First retry delay; doubles each time.")
+    notify_reclaim_s: float = Field(
+        default=900.0, gt=0, description="A message `sending` this long (its sender died) is claimed again."
+    )
+    team_email: str | None = Field(
+        default="data-team@goodseed.local", description="Who gets the data team's weekly report (None: nobody)."
+    )
 
     @property
     def archive_root(self) -> Path:

@@ -102,6 +102,10 @@ def test_each_role_reads_every_mart_and_is_refused_everything_else(served: str, 
         assert insert_ok is (role == API_ROLE)
         assert refused(conn, "SELECT * FROM app.scrape_requests")
         assert refused(conn, "UPDATE app.scrape_requests SET status = 'launched'")
+        assert refused(conn, "SELECT 1 FROM app.users")
+        assert refused(conn, "UPDATE app.users SET email = 'x@y'")
+        can_unsubscribe = not refused(conn, "SELECT app.unsubscribe('1.wrong')")  # only through the function
+        assert can_unsubscribe is (role == API_ROLE)
     with psycopg.connect(libpq_url(served)) as owner:
         landed = owner.execute(
             "SELECT count(*) FROM app.scrape_requests WHERE requested_by = 'test' AND seller = %s", [role]

@@ -27,6 +27,7 @@ from goodseed_dagster.api.metrics import Metrics
 from goodseed_dagster.db import queries
 
 log = logging.getLogger(__name__)
+UNCACHED = ("/v1/admin", "/v1/unsubscribe")  # writes, and per-user pages
 Headers = list[tuple[bytes, bytes]]
 
 
@@ -122,7 +123,7 @@ class CacheMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         cacheable = scope["type"] == "http" and scope["method"] == "GET" and path.startswith("/v1/")
-        version = await self.versions.current() if cacheable and not path.startswith("/v1/admin") else None
+        version = await self.versions.current() if cacheable and not path.startswith(UNCACHED) else None
         if version is None:
             await self.app(scope, receive, send)
             return

@@ -8,18 +8,15 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, Field
 
 from goodseed_dagster.api import cursor as cursors
 from goodseed_dagster.api.deps import read
 from goodseed_dagster.api.schemas import (
-    BestOffer,
     Error,
-    Offer,
     OfferSeries,
     PriceHistory,
     PricePoint,
-    Strain,
     StrainDetail,
     StrainPage,
 )
@@ -33,28 +30,21 @@ StrainId = Annotated[str, AfterValidator(cursors.printable)]
 
 
 def _strain(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A strain_search row as the Strain model's fields."""
+    """A strain_search row as the Strain model's input (its other columns are ignored). Routes validate the
+    whole response in one model_validate call: per-row model objects cost more than the query (bench/api.py)."""
     best = None
     if row["best_seller"] is not None:
-        best = BestOffer(
-            seller=row["best_seller"],
-            offer_key=row["best_offer_key"],
-            url=row["best_offer_url"],
-            pack_seeds=row["best_pack_seeds"],
-            price_local=row["best_price_local"],
-            currency_local=row["best_currency_local"],
-            price_per_seed_base=row["best_price_per_seed_base"],
-        )
-    return {
-        "id": row["strain_key"],
-        "name": row["strain_name"],
-        **{k: row[k] for k in ("breeder", "sex", "flowering", "seller_count", "offer_count")},
-        **{k: row[k] for k in ("in_stock_offer_count", "is_in_stock", "base_currency")},
-        "sellers": list(row["sellers"] or []),
-        "best_offer": best,
-        "last_change_at": row["last_change_at"],
-        "first_seen_at": row["first_seen_at"],
-    }
+        best = {
+            "seller": row["best_seller"],
+            "offer_key": row["best_offer_key"],
+            "url": row["best_offer_url"],
+            "pack_seeds": row["best_pack_seeds"],
+            "price_local": row["best_price_local"],
+            "currency_local": row["best_currency_local"],
+            "price_per_seed_base": row["best_price_per_seed_base"],
+        }
+    return {**row, "id": row["strain_key"], "name": row["strain_name"], "sellers": row["sellers"] or [],
+            "best_offer": best}  # fmt: skip
 
 
 _SORT_VALUE = {
@@ -64,42 +54,51 @@ _SORT_VALUE = {
 }
 
 
-@router.get("", response_model=StrainPage)
-async def list_strains(
-    request: Request,
+class StrainQuery(BaseModel):
+    """GET /v1/strains' query parameters as one model: FastAPI validates it in one call, where ten separate
+    parameters cost more than the search's SQL (bench/api.py). The OpenAPI lists them one by one as before."""
+
     q: Annotated[
-        Text,
-        Query(min_length=2, max_length=100, description="Name, breeder or alias contains (literally)."),
-    ] = None,
-    sex: Literal["feminized", "regular"] | None = None,
-    flowering: Literal["autoflower", "photoperiod"] | None = None,
-    breeder: Annotated[Text, Query(min_length=1, max_length=100, description="Exact breeder.")] = None,
-    seller: Annotated[Text, Query(min_length=1, max_length=100, description="Sold by (slug).")] = None,
+        Text, Field(min_length=2, max_length=100, description="Name, breeder or alias contains (literally).")
+    ] = None
+    sex: Literal["feminized", "regular"] | None = None
+    flowering: Literal["autoflower", "photoperiod"] | None = None
+    breeder: Annotated[Text, Field(min_length=1, max_length=100, description="Exact breeder.")] = None
+    seller: Annotated[Text, Field(min_length=1, max_length=100, description="Sold by (slug).")] = None
     max_price_per_seed: Annotated[
-        Decimal | None, Query(ge=0, lt=10**9, allow_inf_nan=False, description="Best price per seed at most.")
-    ] = None,
+        Decimal | None, Field(ge=0, lt=10**9, allow_inf_nan=False, description="Best price per seed at most.")
+    ] = None
     in_stock: Annotated[
-        bool | None, Query(description="Only strains with (true) / without any in-stock offer.")
-    ] = None,
+        bool | None, Field(description="Only strains with (true) / without any in-stock offer.")
+    ] = None
     sort: Annotated[
         Literal["price_per_seed", "name", "last_change"],
-        Query(description="price_per_seed ascending (none in stock last), name, last_change newest first."),
-    ] = "price_per_seed",
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
-    cursor: Annotated[Text, Query(max_length=1024, description="next_cursor of the previous page.")] = None,
-) -> StrainPage:
+        Field(description="price_per_seed ascending (none in stock last), name, last_change newest first."),
+    ] = "price_per_seed"
+    limit: Annotated[int, Field(ge=1, le=100, description="Page size.")] = 20
+    cursor: Annotated[Text, Field(max_length=1024, description="next_cursor of the previous page.")] = None
+
+
+@router.get("", response_model=StrainPage)
+async def list_strains(request: Request, query: Annotated[StrainQuery, Query()]) -> StrainPage:
+    sort, limit, cursor = query.sort, query.limit, query.cursor
     try:
         after = cursors.decode(cursor, sort) if cursor is not None else None
     except ValueError as e:
         raise _invalid("cursor", cursor, str(e)) from e
     rows = await read(
-        request, queries.strains, sort=sort, limit=limit + 1, after=after, q=q, sex=sex, flowering=flowering, breeder=breeder,
-        seller=seller, max_price_per_seed=max_price_per_seed, in_stock=in_stock,
+        request, queries.strains, sort=sort, limit=limit + 1, after=after, q=query.q, sex=query.sex,
+        flowering=query.flowering, breeder=query.breeder, seller=query.seller,
+        max_price_per_seed=query.max_price_per_seed, in_stock=query.in_stock,
     )  # fmt: skip
     last = rows[limit - 1] if len(rows) > limit else None
-    return StrainPage(
-        items=[Strain(**_strain(r)) for r in rows[:limit]],
-        next_cursor=cursors.encode(sort, last[_SORT_VALUE[sort]], last["strain_key"]) if last else None,
+    return StrainPage.model_validate(
+        {
+            "items": [_strain(r) for r in rows[:limit]],
+            "next_cursor": cursors.encode(sort, last[_SORT_VALUE[sort]], last["strain_key"])
+            if last
+            else None,
+        }
     )
 
 
@@ -114,8 +113,8 @@ async def get_strain(request: Request, strain_id: StrainId) -> StrainDetail:
     found = await read(request, queries.strain, strain_id)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no strain {strain_id!r}")
-    offers = [Offer(**{**o, "url": o["offer_url"]}) for o in found["offers"]]
-    return StrainDetail(**_strain(found), aliases=found["aliases"], offers=offers)
+    offers = [{**o, "url": o["offer_url"]} for o in found["offers"]]
+    return StrainDetail.model_validate({**_strain(found), "offers": offers})
 
 
 @router.get("/{strain_id}/price-history", response_model=PriceHistory, responses=NOT_FOUND)

@@ -74,6 +74,8 @@ CREATE TABLE app.outbox (
     next_attempt_at  timestamptz NOT NULL DEFAULT now(),
     claimed_at       timestamptz,
     last_error       text,
+    note             text,  -- why a row was closed without sending (unsubscribed, nothing left)
+    payload          jsonb,
     created_at       timestamptz NOT NULL DEFAULT now(),
     sent_at          timestamptz
 );
@@ -93,6 +95,15 @@ CREATE TABLE app.notifications (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX notifications_outbox_idx ON app.notifications (outbox_id);
+CREATE INDEX notifications_user_idx ON app.notifications (user_id, created_at);
+
+-- A message's alerts: email and webhook rows of one batch (and a digest) each list the alerts they carry.
+CREATE TABLE app.outbox_items (
+    outbox_id        bigint NOT NULL REFERENCES app.outbox(id) ON DELETE CASCADE,
+    notification_id  bigint NOT NULL REFERENCES app.notifications(id) ON DELETE CASCADE,
+    PRIMARY KEY (outbox_id, notification_id)
+);
+CREATE INDEX outbox_items_notification_idx ON app.outbox_items (notification_id);
 
 -- The API's one write on users: a List-Unsubscribe link's token is "<user id>.<hex SHA-256 of
 -- '<unsubscribe_secret>:unsubscribe:<user id>'>" (keyed by the user's random secret; pgcrypto's hmac is not
@@ -118,6 +129,7 @@ GRANT EXECUTE ON FUNCTION app.unsubscribe(text) TO goodseed_api;
 
 DOWNGRADE = """
 DROP FUNCTION app.unsubscribe(text);
+DROP TABLE app.outbox_items;
 DROP TABLE app.notifications;
 DROP TABLE app.outbox;
 DROP TABLE app.followed_breeders;
