@@ -1,4 +1,4 @@
-"""The `goodseed` command: demo, database, market, API, extraction, matching and re-parsing."""
+"""The `goodseed` command: demo, database, market, API, extraction, matching, re-parsing, users and watchlists."""
 
 from __future__ import annotations
 
@@ -228,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seller", required=True)
     r.add_argument("--crawl", type=int, help="crawl id (default: the newest)")
     r.set_defaults(func=_reparse)
+
+    from goodseed_dagster.cli_users import add_parsers as add_user_parsers
+
+    add_user_parsers(sub)  # users, watch
     return p
 
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,8 @@ import httpx
 from pydantic import SecretStr
 
 from goodseed_dagster.alerts import AlertReceiver, summary_lines
+from goodseed_dagster.demo_notify import Readers, readers, seed
+from goodseed_dagster.demo_summary import print_alerts, print_summary
 from goodseed_dagster.settings import PROJECT_ROOT, Settings
 
 DAGSTER_PG_URL_ENV = "GOODSEED_DAGSTER_PG_URL"  # dagster.yaml's storage URL
@@ -40,8 +42,6 @@ DOWN_SELLER = {
 
 if TYPE_CHECKING:
     import dagster as dg
-
-    from goodseed_dagster.db.summary import RunSummary
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,14 @@ def _prepare_dagster_home(home: Path, url: str) -> Path:
 
 
 def materialize_everything(
-    defs: dg.Definitions, instance: dg.DagsterInstance, sellers: list[str]
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    sellers: list[str],
+    before_notifications: Callable[[], None] = lambda: None,
 ) -> list[dg.ExecuteInProcessResult]:
     """Sources and FX, then each seller's crawl → listings → offers (one failure never stops the others),
-    then the catalogue and the dbt models. Returns every run's result."""
+    then the catalogue, the dbt models, the notification batches and one delivery pass. Returns every run's
+    result."""
     import dagster as dg
 
     from goodseed_dagster.jobs import dbt_models
@@ -128,6 +132,12 @@ def materialize_everything(
         if not results[-1].success:
             raise SystemExit(f"goodseed demo: {stage} failed: {_failure(results[-1])}")
         say(f"  {stage}: ok")
+    before_notifications()
+    results.append(run(["notification_batches"]))
+    deliver = defs.resolve_job_def("deliver_notifications")
+    results.append(deliver.execute_in_process(instance=instance, resources=resources, raise_on_error=False))
+    for stage, result in (("notification batches", results[-2]), ("delivery", results[-1])):
+        say(f"  {stage}: {'ok' if result.success else _failure(result)}")
     return results
 
 
@@ -136,30 +146,6 @@ def _failure(result: Any) -> str:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             return f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[0]}"
     return "failed"
-
-
-def print_summary(summary: RunSummary, day: int) -> None:
-    rows = [
-        ("market day", day),
-        (
-            "sellers crawled",
-            f"{summary.sellers_ok} ok, {summary.sellers_partial} partial, {summary.sellers_failed} failed",
-        ),
-        (
-            "pages",
-            f"{summary.pages} ({summary.pages_not_modified} not modified, {summary.bytes / 1e6:.1f} MB)",
-        ),
-        ("offers (active)", summary.offers),
-        ("strains", f"{summary.strains} ({summary.strains_sold_by_several} sold by several sellers)"),
-        ("price changes since last run", summary.price_changes),
-        ("price history rows added", summary.price_history_rows),
-        ("quarantined rows", summary.quarantined),
-    ]
-    width = max(len(k) for k, _ in rows)
-    print(
-        "\n".join(["", "GoodSeed summary", "-" * 40, *(f"{k:<{width}}  {v}" for k, v in rows), ""]),
-        flush=True,
-    )
 
 
 @contextmanager
@@ -279,15 +265,27 @@ def _child_env(settings: Settings, dagster_home: Path) -> dict[str, str]:
         "DAGSTER_HOME": str(dagster_home),
         DAGSTER_PG_URL_ENV: os.environ[DAGSTER_PG_URL_ENV],
         "GOODSEED_ALERT_URLS": json.dumps([u.get_secret_value() for u in settings.alert_urls]),
+        "GOODSEED_SMTP_HOST": settings.smtp_host,
+        "GOODSEED_SMTP_PORT": str(settings.smtp_port),
+        "GOODSEED_PUBLIC_API_URL": settings.public_api_url or "",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 
 
+@dataclass
+class Listeners:
+    """Who the demo shows things to: the data team's alert receiver, the users' SMTP sink and webhook."""
+
+    alerts: AlertReceiver
+    readers: Readers
+    stack: ExitStack
+
+
 def _run_pipeline(
-    settings: Settings, url: str, sellers: list[str], day: int, dagster_home: Path, receiver: AlertReceiver
+    settings: Settings, url: str, sellers: list[str], day: int, dagster_home: Path, listeners: Listeners
 ) -> None:
     """Materialize in process, with Definitions built from `settings`; runs recorded in `dagster_home`; then
-    the alert sensors once (the daemon is not running yet), so the summary lists what the receiver got."""
+    the alert sensors once (the daemon is not running yet), so the summary lists what the receivers got."""
     import dagster as dg
 
     from goodseed_dagster.db.engine import engine_for
@@ -301,18 +299,14 @@ def _run_pipeline(
     say(f"materializing the asset graph for {len(sellers)} sellers")
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         defs = build_defs(settings)
-        results = materialize_everything(defs, instance, sellers)
+        engine, mail = engine_for(url), listeners.readers
+        results = materialize_everything(defs, instance, sellers, lambda: seed(engine, mail, listeners.stack))
         evaluate_alerts_now(settings, defs, instance, Postgres(url=url), results)
     (settings.home / "market_day").write_text(str(day))
     with engine_for(url).connect() as conn:
         print_summary(run_summary(conn, since), day)
-    print_alerts(receiver)
-
-
-def print_alerts(receiver: AlertReceiver) -> None:
-    got = receiver.alerts()
-    lines = [f"  {line}" for line in summary_lines(got)]
-    print("\n".join([f"alerts received by {receiver.apprise_url}: {len(got)}", *lines, ""]), flush=True)
+    print_alerts(listeners.alerts)
+    print("\n".join(["notifications:", *(f"  {line}" for line in mail.summary()), ""]), flush=True)
 
 
 def run_demo(opts: DemoOptions) -> int:
@@ -350,7 +344,11 @@ def run_demo(opts: DemoOptions) -> int:
             if opts.products_per_shop
             else Market(day=day)
         )
-        with serve(market, host="127.0.0.1", port=port) as server, AlertReceiver() as receiver:
+        with (
+            serve(market, host="127.0.0.1", port=port) as server,
+            AlertReceiver() as receiver,
+            readers(settings.home) as (mail, stack),
+        ):
             say(f"simulated market on {server.url}, day {day}, {len(market.shops)} shops")
             # the market's sellers and one that is down; never a file the user configured
             sellers = [*market.source_configs(server.url), DOWN_SELLER]
@@ -362,10 +360,14 @@ def run_demo(opts: DemoOptions) -> int:
                     "sources_file": sources_file,
                     "fx_url": f"{server.url}/fx/eurofxref-daily.xml",
                     "alert_urls": alert_urls,
+                    "smtp_host": "127.0.0.1",
+                    "smtp_port": mail.smtp.port,
+                    "public_api_url": f"http://{settings.api_host}:{settings.api_port}",
                 }
             )
             dagster_home = _prepare_dagster_home(settings.home, url)
-            _run_pipeline(demo, url, [s["slug"] for s in sellers], day, dagster_home, receiver)
+            listeners = Listeners(receiver, mail, stack)
+            _run_pipeline(demo, url, [s["slug"] for s in sellers], day, dagster_home, listeners)
             say(f"pipeline done in {time.monotonic() - started:.1f} s")
             if opts.serve:
                 _serve_forever(demo, _child_env(demo, dagster_home), receiver)

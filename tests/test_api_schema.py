@@ -56,6 +56,7 @@ def test_openapi_documents_every_route() -> None:
     assert set(_OPENAPI["paths"]) == {
         "/health", "/metrics", "/v1/strains", "/v1/strains/{strain_id}", "/v1/strains/{strain_id}/price-history",
         "/v1/sellers", "/v1/sellers/{slug}", "/v1/deals", "/v1/crawls", "/v1/admin/scrape-requests",
+        "/v1/unsubscribe",
     }  # fmt: skip
     assert set(_OPENAPI["paths"]["/v1/strains/{strain_id}"]["get"]["responses"]) == {"200", "404", "422"}
     assert set(_OPENAPI["paths"]["/v1/admin/scrape-requests"]["post"]["responses"]) == {

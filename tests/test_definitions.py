@@ -57,6 +57,7 @@ def test_definitions_resolve(built: dg.Definitions) -> None:
         "weekly_maintain_database",
         "daily_back_up_database",
         "weekly_export_marts",
+        "every_5m_deliver_notifications",
     }
     assert {s.name for s in built.sensors or []} >= {"seller_sources_sensor", "automation"}
 

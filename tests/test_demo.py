@@ -85,6 +85,12 @@ def test_demo_twice_adds_history_only_for_what_the_market_changed(
         received.append(int(alerts.group(1)))
         if day == 0:
             assert re.search(r"^  \[closed-shop\] run .*failed", run.stdout, re.M), run.stdout[-2000:]
+            # the demo's users: a target reached at once, by email and by a signed webhook
+            mails = re.search(r"^  emails at the local SMTP sink: (\d+) \(saved in (.+)\)$", run.stdout, re.M)
+            hooks = re.search(r"^  webhooks received, signature verified: (\d+)$", run.stdout, re.M)
+            assert mails and hooks and int(mails.group(1)) >= 1 and int(hooks.group(1)) >= 1, run.stdout[-3000:]
+    saved = list((home / "mail").glob("*.eml"))  # every mail of both runs, once each
+    assert len(saved) >= 1 and len({p.name for p in saved}) == len(saved)
     assert (home / "market_day").read_text() == "1"
     diff = Market(products_per_shop=SIZE).diff(0, 1)
     engine = engine_for(db_url(home, env))

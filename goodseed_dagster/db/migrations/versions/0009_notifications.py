@@ -95,7 +95,6 @@ CREATE TABLE app.notifications (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX notifications_outbox_idx ON app.notifications (outbox_id);
-CREATE INDEX notifications_user_idx ON app.notifications (user_id, created_at);
 
 -- A message's alerts: email and webhook rows of one batch (and a digest) each list the alerts they carry.
 CREATE TABLE app.outbox_items (
