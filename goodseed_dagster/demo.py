@@ -309,6 +309,26 @@ def _run_pipeline(
     print("\n".join(["notifications:", *(f"  {line}" for line in mail.summary()), ""]), flush=True)
 
 
+def _demo_settings(
+    settings: Settings, market_url: str, sellers: list[dict[str, Any]], receiver: AlertReceiver, mail: Readers
+) -> Settings:
+    """The pipeline's settings for this demo: its sources file, the market's FX feed, the local receivers."""
+    from goodseed_dagster.scraping.sources import dump_sources
+
+    sources_file = settings.home / "sources.yaml"
+    sources_file.write_text(dump_sources(sellers))
+    return settings.model_copy(
+        update={
+            "sources_file": sources_file,
+            "fx_url": f"{market_url}/fx/eurofxref-daily.xml",
+            "alert_urls": [*settings.alert_urls, SecretStr(receiver.apprise_url)],
+            "smtp_host": "127.0.0.1",
+            "smtp_port": mail.smtp.port,
+            "public_api_url": f"http://{settings.api_host}:{settings.api_port}",
+        }
+    )
+
+
 def run_demo(opts: DemoOptions) -> int:
     from goodseed_dagster.db import embedded
     from goodseed_dagster.db.engine import database_url, engine_for
@@ -316,7 +336,6 @@ def run_demo(opts: DemoOptions) -> int:
     from goodseed_dagster.db.roles import enable_role_logins
     from goodseed_dagster.dbt_project import prepare_manifest
     from goodseed_dagster.market import Market, serve
-    from goodseed_dagster.scraping.sources import dump_sources
 
     started = time.monotonic()
     settings = Settings()
@@ -352,19 +371,7 @@ def run_demo(opts: DemoOptions) -> int:
             say(f"simulated market on {server.url}, day {day}, {len(market.shops)} shops")
             # the market's sellers and one that is down; never a file the user configured
             sellers = [*market.source_configs(server.url), DOWN_SELLER]
-            sources_file = settings.home / "sources.yaml"
-            sources_file.write_text(dump_sources(sellers))
-            alert_urls = [*settings.alert_urls, SecretStr(receiver.apprise_url)]
-            demo = settings.model_copy(
-                update={
-                    "sources_file": sources_file,
-                    "fx_url": f"{server.url}/fx/eurofxref-daily.xml",
-                    "alert_urls": alert_urls,
-                    "smtp_host": "127.0.0.1",
-                    "smtp_port": mail.smtp.port,
-                    "public_api_url": f"http://{settings.api_host}:{settings.api_port}",
-                }
-            )
+            demo = _demo_settings(settings, server.url, sellers, receiver, mail)
             dagster_home = _prepare_dagster_home(settings.home, url)
             listeners = Listeners(receiver, mail, stack)
             _run_pipeline(demo, url, [s["slug"] for s in sellers], day, dagster_home, listeners)

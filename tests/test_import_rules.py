@@ -18,6 +18,7 @@ RULES: list[tuple[str, tuple[str, ...]]] = [
     ("scraping", (*DAGSTER, "goodseed_dagster.market", "goodseed_dagster.normalize")),
     ("normalize", DAGSTER),
     ("notify", DAGSTER),
+    ("alerts", DAGSTER),
     ("market", DAGSTER),  # the simulated market runs without the pipeline
     ("api", ("goodseed_dagster.assets",)),
     ("db", ("goodseed_dagster.api", "goodseed_dagster.assets")),
