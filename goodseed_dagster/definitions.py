@@ -31,7 +31,14 @@ def build_defs(settings: Settings) -> dg.Definitions:
     from goodseed_dagster.schedules import housekeeping, notifications
     from goodseed_dagster.sensors import alerts, scrape_requests
 
-    features: list[ModuleType] = [alerts, housekeeping, scrape_requests, exports, notifications, notification_assets]
+    features: list[ModuleType] = [
+        alerts,
+        housekeeping,
+        scrape_requests,
+        exports,
+        notifications,
+        notification_assets,
+    ]
     core = dg.Definitions(
         assets=apply_automation(
             [a for a in dg.load_assets_from_modules(stages) if isinstance(a, dg.AssetsDefinition)], settings

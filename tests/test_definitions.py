@@ -58,6 +58,7 @@ def test_definitions_resolve(built: dg.Definitions) -> None:
         "daily_back_up_database",
         "weekly_export_marts",
         "every_5m_deliver_notifications",
+        "weekly_digest_schedule",
     }
     assert {s.name for s in built.sensors or []} >= {"seller_sources_sensor", "automation"}
 
@@ -98,7 +99,7 @@ def test_dbt_models_are_grouped_and_sources_map_through_their_meta(built: dg.Def
     }
     assert parents == {  # several tables may name one writer (offers writes offers, history and quarantine)
         "stg_core__sellers": {"seller_sources"},
-        "stg_core__offers": {"offers"},
+        "stg_core__offers": {"offers", "strain_catalogue"},  # the catalogue links offers to strains
         "stg_core__strains": {"strain_catalogue"},
         "stg_core__price_history": {"offers"},
         "stg_core__quarantine": {"offers"},
@@ -147,7 +148,7 @@ def test_a_new_source_without_meta_does_not_break_loading() -> None:
     loaded = dg.Definitions(assets=[models])
     dg.Definitions.validate_loadable(loaded)
     parents = loaded.resolve_asset_graph().get(dg.AssetKey("stg_core__offers")).parent_keys
-    assert parents == {dg.AssetKey("offers"), dg.AssetKey(["core", "fx_rates"])}
+    assert parents == {dg.AssetKey("offers"), dg.AssetKey("strain_catalogue"), dg.AssetKey(["core", "fx_rates"])}
 
 
 def test_resources_come_from_settings_without_touching_the_environment(tmp_path: Path) -> None:

@@ -102,7 +102,6 @@ CREATE TABLE app.outbox_items (
     notification_id  bigint NOT NULL REFERENCES app.notifications(id) ON DELETE CASCADE,
     PRIMARY KEY (outbox_id, notification_id)
 );
-CREATE INDEX outbox_items_notification_idx ON app.outbox_items (notification_id);
 
 -- The API's one write on users: a List-Unsubscribe link's token is "<user id>.<hex SHA-256 of
 -- '<unsubscribe_secret>:unsubscribe:<user id>'>" (keyed by the user's random secret; pgcrypto's hmac is not
