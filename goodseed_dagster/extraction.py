@@ -133,18 +133,6 @@ def evidence_of(source: str) -> str:
     return "config" if source in _CONFIG else "visible"
 
 
-def evidence_scorecard(offers: Sequence[StatedOffer]) -> pl.DataFrame:
-    """Per stated field, the share of offers whose value rests on each evidence class (null: not stated):
-    which of a seller's facts rest on the weakest evidence."""
-    rows = []
-    for field in ("name", "breeder", "sex", "flowering", "pack_size", "price", "currency", "in_stock"):
-        kinds = [evidence_of(source_of(o, field)) for o in offers if getattr(o, field) is not None
-                 and f"{field}_source" in o.extra]  # fmt: skip
-        shares = {k: round(kinds.count(k) / len(offers), 2) if offers else 0.0 for k in EVIDENCE}
-        rows.append({"field": field, **shares})
-    return pl.DataFrame(rows, schema={"field": pl.String, **dict.fromkeys(EVIDENCE, pl.Float64)})
-
-
 _SCORED = ("name", "breeder", "sex", "flowering", "pack_size", "price", "currency", "in_stock")
 
 
@@ -160,8 +148,9 @@ def _kind_of(field: str) -> pl.Expr:
 
 
 def listings_evidence(listings: pl.DataFrame) -> pl.DataFrame:
-    """evidence_scorecard of stored listings (LISTING frame with `evidence`): per fact `goodseed extract`
-    states, the share of listings whose value rests on each evidence class."""
+    """The evidence scorecard of stored listings (LISTING frame with `evidence`): per fact `goodseed extract`
+    states, the share of listings whose value rests on each evidence class (the weakest shows which shops
+    rest on visible text)."""
     facts = stated_facts(listings, provenance=True)
     n = max(facts.height, 1)
     kinds = facts.select(_kind_of(f).alias(f) for f in _SCORED)

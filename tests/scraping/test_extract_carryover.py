@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from goodseed_dagster.extraction import evidence_of, evidence_scorecard, read_page, run_extract
+from goodseed_dagster.extraction import evidence_of, listing_frame, listings_evidence, read_page, run_extract
 from goodseed_dagster.scraping.extract import extract
 from goodseed_dagster.scraping.extract.money import page_locale, read_currency, read_number
 from goodseed_dagster.scraping.models import Page
@@ -269,9 +269,9 @@ def test_a_structured_price_the_page_strikes_through_gives_way_to_the_sale_price
 
 
 def test_evidence_scorecard_says_which_facts_rest_on_the_visible_page() -> None:
-    structured = read_page(ld_page({**PLAIN, "brand": "Barneys Farm"}, '<p class="stock">In stock</p>'))
-    visible = read_page(html_page(VISIBLE))
-    card = {r["field"]: r for r in evidence_scorecard([*structured, *visible]).iter_rows(named=True)}
+    pages = [ld_page({**PLAIN, "brand": "Barneys Farm"}, '<p class="stock">In stock</p>'), html_page(VISIBLE)]
+    offers = [(page.url, offer) for page in pages for offer in extract(page)]
+    card = {r["field"]: r for r in listings_evidence(listing_frame(offers)).iter_rows(named=True)}
     assert (card["price"]["structured"], card["price"]["visible"]) == (0.5, 0.5)
     assert (card["breeder"]["structured"], card["breeder"]["visible"]) == (0.5, 0.0)
     assert card["in_stock"]["visible"] == 1.0  # a stock text and a visible buy box: both read from the page
