@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from goodseed_dagster.market.faults import Fault, Faults, decide, shown
@@ -65,6 +65,8 @@ class Market:
         self._counters: dict[str, int] = {}
         # Staged price moves (tests, demos): {(shop, handle, pack_size): {day: multiplier}} (market/script.py)
         self.price_script: PriceScript = {}
+        # Staged product names (tests: a hostile title): {(shop, handle): title}, on every day
+        self.renames: dict[tuple[str, str], str] = {}
 
     @property
     def day(self) -> int:
@@ -93,6 +95,8 @@ class Market:
             out = apply_script(
                 self.price_script, slug, self.day if day is None else day, out, self._products(slug, 0)
             )
+        if self.renames:
+            out = [replace(p, title=self.renames.get((slug, p.handle), p.title)) for p in out]
         keep = shown(self.faults, slug, [p.handle for p in out])
         return [p for p, k in zip(out, keep, strict=True) if k]
 
