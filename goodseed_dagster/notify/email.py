@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -32,6 +33,18 @@ RULE_NAMES = {
 }
 _html = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
 _text = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, keep_trailing_newline=True)
+
+
+def money(value: object) -> str:
+    """A stored amount (numeric(14, 4), kept as text in the promise) as people read prices: two decimals."""
+    try:
+        return f"{Decimal(str(value)):.2f}"
+    except ArithmeticError:
+        return str(value)
+
+
+for _env in (_html, _text):
+    _env.filters["money"] = money
 
 
 def api_base(settings: Settings) -> str:
