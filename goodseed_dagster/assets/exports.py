@@ -15,6 +15,7 @@ from goodseed_dagster.assets._meta import md_table
 from goodseed_dagster.automation import OWNERS
 from goodseed_dagster.resources.archive import ArchiveResource
 from goodseed_dagster.resources.postgres import Postgres
+from goodseed_dagster.schedules import running_schedule
 from goodseed_dagster.settings import Settings
 from goodseed_dagster.stages.backup import blob_store
 
@@ -76,11 +77,5 @@ export_marts = dg.define_asset_job(
 
 def definitions(settings: Settings) -> dg.Definitions:
     """The export asset, its job, and the weekly schedule (running by default)."""
-    weekly = dg.ScheduleDefinition(
-        name="weekly_export_marts",
-        job=export_marts,
-        cron_schedule=EXPORT_CRON,
-        execution_timezone=settings.timezone,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
+    weekly = running_schedule("weekly_export_marts", export_marts, EXPORT_CRON, settings)
     return dg.Definitions(assets=[marts_parquet_export], jobs=[export_marts], schedules=[weekly])

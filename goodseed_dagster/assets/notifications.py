@@ -15,6 +15,7 @@ from goodseed_dagster.assets._meta import md_preview, md_table
 from goodseed_dagster.notify.batches import run_batch
 from goodseed_dagster.notify.weekly import run_weekly
 from goodseed_dagster.resources.postgres import Postgres
+from goodseed_dagster.schedules import running_schedule
 from goodseed_dagster.settings import Settings
 
 WEEKLY_CRON = "0 7 * * 1"  # Mondays 07:00 in Settings.timezone
@@ -83,11 +84,5 @@ def definitions(settings: Settings) -> dg.Definitions:
     """The batch asset (automation after the marts), the weekly digest asset, its job and Monday schedule."""
     weekly = weekly_digest_asset(settings)
     job = dg.define_asset_job("weekly_digest_job", selection=[weekly], tags={"trigger": "weekly_digest"})
-    schedule = dg.ScheduleDefinition(
-        name="weekly_digest_schedule",
-        job=job,
-        cron_schedule=WEEKLY_CRON,
-        execution_timezone=settings.timezone,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
+    schedule = running_schedule("weekly_digest_schedule", job, WEEKLY_CRON, settings)
     return dg.Definitions(assets=[notification_batches, weekly], jobs=[job], schedules=[schedule])

@@ -1,9 +1,29 @@
 """Schedules: the daily crawl, one run per seller so a slow or broken seller delays no other."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from goodseed_dagster.jobs import crawl_sellers
 from goodseed_dagster.settings import Settings
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+
+def running_schedule(
+    name: str, job: dg.JobDefinition | UnresolvedAssetJobDefinition, cron: str, settings: Settings
+) -> dg.ScheduleDefinition:
+    """A periodic job's schedule: in Settings.timezone, running by default (the product's own operations)."""
+    return dg.ScheduleDefinition(
+        name=name,
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=settings.timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
 
 
 def daily_crawl_sellers(settings: Settings) -> dg.ScheduleDefinition:

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from goodseed_dagster.resources.archive import ArchiveResource
 from goodseed_dagster.resources.postgres import Postgres
+from goodseed_dagster.schedules import running_schedule
 from goodseed_dagster.settings import Settings
 from goodseed_dagster.stages.backup import backup_database, blob_store
 from goodseed_dagster.stages.crawl import close_stale
@@ -200,13 +201,7 @@ def definitions(settings: Settings) -> dg.Definitions:
     """The housekeeping jobs and their schedules (running by default: the product's own operations)."""
     clean_up, maintain_database, back_up_database = jobs(settings)
     schedules = [
-        dg.ScheduleDefinition(
-            name=name,
-            job=job,
-            cron_schedule=cron,
-            execution_timezone=settings.timezone,
-            default_status=dg.DefaultScheduleStatus.RUNNING,
-        )
+        running_schedule(name, job, cron, settings)
         for name, job, cron in (
             ("every_30m_clean_up", clean_up, CLEANUP_CRON),
             ("weekly_maintain_database", maintain_database, MAINTENANCE_CRON),

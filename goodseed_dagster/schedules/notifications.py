@@ -8,6 +8,7 @@ import dagster as dg
 
 from goodseed_dagster.notify.delivery import deliver
 from goodseed_dagster.resources.postgres import Postgres
+from goodseed_dagster.schedules import running_schedule
 from goodseed_dagster.settings import Settings
 
 DELIVERY_CRON = "*/5 * * * *"
@@ -38,11 +39,5 @@ def deliver_job(settings: Settings) -> dg.JobDefinition:
 def definitions(settings: Settings) -> dg.Definitions:
     """The delivery job and its 5-minute schedule (running by default)."""
     job = deliver_job(settings)
-    schedule = dg.ScheduleDefinition(
-        name="every_5m_deliver_notifications",
-        job=job,
-        cron_schedule=DELIVERY_CRON,
-        execution_timezone=settings.timezone,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
+    schedule = running_schedule("every_5m_deliver_notifications", job, DELIVERY_CRON, settings)
     return dg.Definitions(jobs=[job], schedules=[schedule])
