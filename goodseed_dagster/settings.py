@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     api_read_pool_size: int = Field(
         default=16, ge=1, description="Read connections per API process, kept open; more requests at once queue."
     )
+    api_db_timeout_s: float = Field(
+        default=5.0, gt=0, description="Seconds a request waits for a database connection before a 503."
+    )
     database_read_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_READ_URL")
     api_role_password: SecretStr | None = None
     analyst_role_password: SecretStr | None = None

@@ -64,7 +64,7 @@ def settings_for(**overrides: Any) -> Settings:
 
 @pytest.fixture(scope="module")
 def client(marts_db: str) -> Iterator[TestClient]:
-    with TestClient(create_app(engine_for(marts_db), settings_for()), raise_server_exceptions=False) as c:
+    with TestClient(create_app(settings_for(), marts_db), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -265,10 +265,8 @@ def test_health_names_each_sellers_freshness(client: TestClient, marts_db: str) 
 
 
 def test_health_is_503_when_the_database_is_down() -> None:
-    from sqlalchemy import create_engine
-
-    dead = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
-    with TestClient(create_app(dead, settings_for()), raise_server_exceptions=False) as c:
+    dead = "postgresql://nobody@127.0.0.1:1/none"
+    with TestClient(create_app(settings_for(api_db_timeout_s=1), dead), raise_server_exceptions=False) as c:
         response = c.get("/health")
         assert response.status_code == 503 and response.json()["status"] == "degraded"
         assert c.get("/v1/strains").status_code == 503  # the data is unavailable: not a 500
@@ -294,7 +292,7 @@ def test_health_lists_a_stale_seller_and_is_503_when_all_are(client: TestClient,
 
 def test_without_marts_every_route_is_503(fresh_pg_url: str) -> None:
     """Before dbt ever ran there are no marts: degraded, and every read route 503 rather than 500."""
-    with TestClient(create_app(engine_for(fresh_pg_url), settings_for()), raise_server_exceptions=False) as c:
+    with TestClient(create_app(settings_for(), fresh_pg_url), raise_server_exceptions=False) as c:
         assert c.get("/health").status_code == 503
         assert c.get("/v1/sellers").status_code == 503
 
@@ -328,7 +326,7 @@ def test_scrape_requests_need_the_token(client: TestClient, marts_db: str, tmp_p
     auth = {"Authorization": f"Bearer {TOKEN}"}
     assert client.post(url, json={"seller": "nobody"}, headers=auth).status_code == 404
     assert client.post(url, json={"seller": "a\x00b"}, headers=auth).status_code == 422
-    off = create_app(engine_for(marts_db), settings_for(api_token=None))
+    off = create_app(settings_for(api_token=None), marts_db)
     with TestClient(off) as c:
         assert c.post(url, json=body, headers=auth).status_code == 503
     assert rows(marts_db, "SELECT count(*) AS n FROM app.scrape_requests WHERE note IS NULL")[0]["n"] == 0

@@ -32,7 +32,7 @@ def client(marts_db: str) -> Iterator[TestClient]:  # noqa: F811
                         false, now(), now())"""),
                 {"k": f"edge-k{i}", "n": name, "b": BREEDER},
             )
-    with TestClient(create_app(engine_for(marts_db), settings_for()), raise_server_exceptions=False) as c:
+    with TestClient(create_app(settings_for(), marts_db), raise_server_exceptions=False) as c:
         yield c
 
 

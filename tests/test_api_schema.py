@@ -15,21 +15,19 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
-from sqlalchemy import create_engine
 from test_api import TOKEN, marts_db, marts_template, settings_for  # noqa: F401 (fixtures)
 
 from goodseed_dagster.api.main import create_app
-from goodseed_dagster.db.engine import engine_for
 
 EXAMPLES = 40
-# the operations, read from an app whose engine never connects (building the OpenAPI needs no database)
-_OPENAPI = create_app(create_engine("postgresql+psycopg://x@127.0.0.1:1/x"), settings_for()).openapi()
+# the operations, read from an app that never connects (building the OpenAPI needs no database)
+_OPENAPI = create_app(settings_for(), "postgresql://x@127.0.0.1:1/x").openapi()
 OPERATIONS = [(method.upper(), path) for path, ops in _OPENAPI["paths"].items() for method in ops]
 
 
 @pytest.fixture(scope="module")
 def app(marts_db: str) -> FastAPI:  # noqa: F811
-    return create_app(engine_for(marts_db), settings_for())
+    return create_app(settings_for(), marts_db)
 
 
 @pytest.fixture(scope="module")

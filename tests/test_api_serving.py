@@ -4,6 +4,7 @@ limit, CORS, and scrape_requests_sensor turning POSTed requests into crawl runs 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import dagster as dg
@@ -21,8 +22,9 @@ from goodseed_dagster.sensors.scrape_requests import scrape_requests_sensor
 @pytest.fixture
 def client(marts_db: str) -> Iterator[TestClient]:  # noqa: F811
     """An app of its own per test: a fresh cache, metrics and rate limit."""
-    app = create_app(engine_for(marts_db), settings_for())
-    app.state.versions.ttl = 0  # re-read the data version on every request: tests change it
+    app = create_app(settings_for(), marts_db)
+    # re-read the data version on every request, and wait for it: tests change it
+    app.state.versions.ttl, app.state.versions.patience = 0, 30
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
@@ -97,7 +99,7 @@ def test_metrics_count_requests_by_route_and_status(client: TestClient) -> None:
 
 
 def test_the_rate_limit_answers_429_with_retry_after(marts_db: str) -> None:  # noqa: F811
-    app = create_app(engine_for(marts_db), settings_for(api_rate_per_minute=3))
+    app = create_app(settings_for(api_rate_per_minute=3), marts_db)
     with TestClient(app) as c:
         assert [c.get("/v1/sellers").status_code for _ in range(3)] == [200, 200, 200]
         refused = c.get("/v1/sellers")
@@ -108,7 +110,7 @@ def test_the_rate_limit_answers_429_with_retry_after(marts_db: str) -> None:  # 
 
 
 def test_cors_allows_configured_origins_only(marts_db: str) -> None:  # noqa: F811
-    app = create_app(engine_for(marts_db), settings_for(cors_origins=["https://app.example"]))
+    app = create_app(settings_for(cors_origins=["https://app.example"]), marts_db)
     with TestClient(app) as c:
         ok = c.get("/v1/sellers", headers={"Origin": "https://app.example"})
         assert ok.headers["access-control-allow-origin"] == "https://app.example"
@@ -167,3 +169,30 @@ def test_sensor_is_in_the_code_location() -> None:
     from goodseed_dagster.settings import Settings
 
     assert build_defs(Settings()).resolve_sensor_def("scrape_requests_sensor").job_name == "crawl_sellers"
+
+
+def test_a_slow_version_read_does_not_hold_up_cached_responses(marts_db: str) -> None:  # noqa: F811
+    """The request that finds the data version due waits for its re-read only `patience` seconds, then is
+    answered from the version it had: here the only read connection is taken, so the re-read cannot run (had
+    the request waited for it, it would have had no version and no connection for its own query: a 503)."""
+    app = create_app(settings_for(api_read_pool_size=1), marts_db)
+    app.state.versions.ttl, app.state.versions.patience = 0, 0.05
+    with TestClient(app, raise_server_exceptions=False) as c:
+        url = "/v1/strains?limit=2&sort=name"
+        first = c.get(url)
+        new_version(marts_db, "test-build-slow")
+        reads, _ = app.state.database.pools
+        portal = c.portal
+        assert portal is not None
+        held = portal.call(reads.getconn)
+        try:
+            again = c.get(url)
+        finally:
+            portal.call(reads.putconn, held)
+        assert again.status_code == 200 and again.headers["etag"] == first.headers["etag"]
+        for _ in range(100):  # the re-read got the connection back: the new version comes
+            if c.get(url).headers["etag"] != first.headers["etag"]:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the new data version never came")

@@ -325,7 +325,9 @@ def test_unsubscribe_through_the_api_stops_every_message(
     user = add_user(engine, "bye@example.com")
     add_message(engine, user, "run1:bye:email", [promise("Amnesia", "o1")])
     token = unsubscribe_token(user, "secret-of-bye@example.com")
-    with TestClient(create_app(engine, settings), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(settings, engine.url.render_as_string(hide_password=False)), raise_server_exceptions=False
+    ) as client:
         page = client.get("/v1/unsubscribe", params={"token": token})
         assert page.status_code == 200 and "method='post'" in page.text
         assert page.headers["cache-control"] == "no-store"

@@ -4,35 +4,25 @@ metrics, the rate limit and the response cache. Everything is built from one Set
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from goodseed_dagster.api.caching import CacheMiddleware, DataVersion, ResponseCache
+from goodseed_dagster.api.deps import Database
 from goodseed_dagster.api.limits import RateLimitMiddleware
 from goodseed_dagster.api.methods import HeadOptionsMiddleware
 from goodseed_dagster.api.metrics import Metrics, MetricsMiddleware
 from goodseed_dagster.api.routes import admin, deals, health, sellers, strains, unsubscribe
-from goodseed_dagster.db.engine import _with_driver, database_url, engine_for
+from goodseed_dagster.db.engine import database_url
 from goodseed_dagster.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-
-
-def read_engine(url: str, pool_size: int = 16) -> Engine:
-    """Autocommit: a read is one round trip, not BEGIN + query + ROLLBACK (the marts change only by dbt's
-    atomic table swaps). Each query is planned with its own values (the optional filters are
-    `:x IS NULL OR ...`). No overflow: connections opened for a burst and closed after it (a Postgres
-    backend forked per request) cost more than queueing for a pooled one, and 2 cores gain nothing from
-    more queries at once (bench/api.py)."""
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_recycle=1800, isolation_level="AUTOCOMMIT",
-        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
-    )  # fmt: skip
 
 
 def as_api_role(url: str, settings: Settings) -> str:
@@ -44,26 +34,41 @@ def as_api_role(url: str, settings: Settings) -> str:
     return make_url(url).set(username="goodseed_api", password=password).render_as_string(hide_password=False)
 
 
-def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
-    """`engine` (tests) serves reads and writes; otherwise DATABASE_URL writes, DATABASE_READ_URL reads."""
+def create_app(settings: Settings | None = None, database: str | None = None) -> FastAPI:
+    """`database` (a URL: tests) serves reads and writes; otherwise DATABASE_URL writes (as goodseed_api once
+    it has a password) and DATABASE_READ_URL, when set, reads."""
     settings = settings or get_settings()
-    app = FastAPI(title="GoodSeed API", version="1", description="Cannabis-seed prices across seed banks.")
-    if engine is None:
+    if database is None:
         write_url = as_api_role(database_url(settings), settings)
-        read_url = settings.database_read_url
-        write = engine_for(write_url)
-        read_url_ = _with_driver(read_url.get_secret_value(), "psycopg") if read_url else write_url
-        read = read_engine(read_url_, settings.api_read_pool_size)
+        read_url = settings.database_read_url.get_secret_value() if settings.database_read_url else write_url
     else:
-        write = read = engine
-    app.state.settings, app.state.read_engine, app.state.write_engine = settings, read, write
+        read_url = write_url = database
+    db = Database(
+        read_url, write_url, pool_size=settings.api_read_pool_size, timeout_s=settings.api_db_timeout_s
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await db.open()
+        try:
+            yield
+        finally:
+            await db.close()
+
+    app = FastAPI(
+        title="GoodSeed API",
+        version="1",
+        description="Cannabis-seed prices across seed banks.",
+        lifespan=lifespan,
+    )
+    app.state.settings, app.state.database = settings, db
     app.state.metrics = metrics = Metrics()
-    app.state.versions = versions = DataVersion(read)
+    app.state.versions = versions = DataVersion(db)
     app.state.cache = cache = ResponseCache(settings.api_cache_entries)
     routers = (health.router, strains.router, sellers.router, deals.router, admin.router, unsubscribe.router)
     for router in routers:
         app.include_router(router)
-    app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.add_exception_handler(psycopg.Error, _database_error)
     app.add_exception_handler(Exception, _server_error)
     # add_middleware wraps: the last added is the outermost
     app.add_middleware(
@@ -81,7 +86,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    """The database is down or the marts are not built yet: the service is unavailable, not broken."""
+    """The database is down (or no connection came within api_db_timeout_s) or the marts are not built yet:
+    the service is unavailable, not broken."""
     log.error("database error on %s: %s", request.url.path, type(exc).__name__)
     return JSONResponse(status_code=503, content={"detail": "data unavailable, retry later"})
 

@@ -6,10 +6,10 @@ matches its index: (best_price_per_seed_base, strain_key), (strain_name, strain_
 (last_change_at desc, strain_key). Optional filters are `CAST(:x AS type) IS NULL OR ...`; the API's engine
 sets plan_cache_mode=force_custom_plan so Postgres plans them with the values at hand.
 
-The read functions run their statement on the connection's psycopg driver (`_rows`), compiled once here:
-SQLAlchemy's per-statement execution and result machinery cost more CPU than the query itself in the API
-benchmark (0.26 against 0.12 ms a search). `text()` stays the source of truth (bench/api.py feeds pgbench
-from it) and driver errors are re-raised as SQLAlchemy's DBAPIError, as before.
+The functions are coroutines over a psycopg AsyncConnection (the API's pools, api/deps.py), each statement
+compiled once here from its `text()`: SQLAlchemy's per-statement execution and result machinery cost more
+CPU than the query itself in the API benchmark (0.26 against 0.12 ms a search). `text()` stays the source of
+truth (bench/api.py feeds pgbench from it); errors are psycopg's own.
 """
 
 from __future__ import annotations
@@ -20,33 +20,31 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import psycopg
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
-from sqlalchemy import Connection, TextClause, text
+from sqlalchemy import TextClause, text
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
-from sqlalchemy.exc import DBAPIError
 
 SORTS = ("price_per_seed", "name", "last_change")
+Conn = AsyncConnection[Any]
 _DIALECT = psycopg_dialect()
 _COMPILED: dict[TextClause, str] = {}
 
 
-def _rows(
-    conn: Connection, statement: TextClause, params: dict[str, Any] | None = None
-) -> list[dict[str, Any]]:
-    """`statement`'s rows as dicts, run on the psycopg connection under `conn` (see the module docstring)."""
+def _sql(statement: TextClause) -> str:
     sql = _COMPILED.get(statement)
     if sql is None:
         sql = _COMPILED[statement] = str(statement.compile(dialect=_DIALECT))
-    driver: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
-    try:
-        with driver.cursor(row_factory=dict_row) as cur:
-            cur.execute(sql, params)
-            return cur.fetchall()
-    except psycopg.Error as e:
-        if driver.broken or driver.closed:
-            conn.invalidate(e)  # as SQLAlchemy does on a disconnect: the pool must not hand it out again
-        raise DBAPIError.instance(sql, params, e, psycopg.Error) from e
+    return sql
+
+
+async def _rows(
+    conn: Conn, statement: TextClause, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """`statement`'s rows as dicts."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(_sql(statement), params)
+        return await cur.fetchall()
 
 
 _STRAIN_COLUMNS = """strain_key, strain_name, breeder, sex, flowering, seller_count, offer_count,
@@ -101,8 +99,8 @@ def like_literal(q: str) -> str:
     return re.sub(r"([\\%_])", r"\\\1", q.lower())
 
 
-def strains(
-    conn: Connection,
+async def strains(
+    conn: Conn,
     *,
     sort: str,
     limit: int,
@@ -131,7 +129,7 @@ def strains(
         "after_time": value if sort == "last_change" else None,
         "limit": limit,
     }
-    return _rows(conn, STRAINS[sort], params)
+    return await _rows(conn, STRAINS[sort], params)
 
 
 STRAIN = text(f"SELECT {_STRAIN_COLUMNS}, aliases FROM marts.strain_search WHERE strain_key = :key")
@@ -144,12 +142,12 @@ FROM marts.fct_offer_current WHERE strain_key = :key
 ORDER BY price_per_seed_base ASC NULLS LAST, seller, offer_key""")
 
 
-def strain(conn: Connection, key: str) -> dict[str, Any] | None:
+async def strain(conn: Conn, key: str) -> dict[str, Any] | None:
     """The strain and its current offers (cheapest per seed first); None when the strain is unknown."""
-    found = _rows(conn, STRAIN, {"key": key})
+    found = await _rows(conn, STRAIN, {"key": key})
     if not found:
         return None
-    return {**found[0], "offers": _rows(conn, OFFERS, {"key": key})}
+    return {**found[0], "offers": await _rows(conn, OFFERS, {"key": key})}
 
 
 PRICE_HISTORY = text("""
@@ -161,11 +159,11 @@ ORDER BY seller, offer_key, day""")
 STRAIN_EXISTS = text("SELECT 1 FROM marts.strain_search WHERE strain_key = :key")
 
 
-def price_history(conn: Connection, key: str, start: date, end: date) -> list[dict[str, Any]] | None:
+async def price_history(conn: Conn, key: str, start: date, end: date) -> list[dict[str, Any]] | None:
     """Daily rows of the strain's offers from `start` to `end`; None when the strain is unknown."""
-    if not _rows(conn, STRAIN_EXISTS, {"key": key}):
+    if not await _rows(conn, STRAIN_EXISTS, {"key": key}):
         return None
-    return _rows(conn, PRICE_HISTORY, {"key": key, "start": start, "end": end})
+    return await _rows(conn, PRICE_HISTORY, {"key": key, "start": start, "end": end})
 
 
 _SELLER = "SELECT seller, seller_name, platform, is_enabled, active_offer_count, strain_count, last_seen_at"
@@ -182,21 +180,21 @@ WHERE CAST(:seller AS text) IS NULL OR seller = CAST(:seller AS text)
 ORDER BY seller""")
 
 
-def sellers(conn: Connection) -> list[dict[str, Any]]:
-    return _rows(conn, SELLERS)
+async def sellers(conn: Conn) -> list[dict[str, Any]]:
+    return await _rows(conn, SELLERS)
 
 
-def seller(conn: Connection, slug: str) -> dict[str, Any] | None:
+async def seller(conn: Conn, slug: str) -> dict[str, Any] | None:
     """The seller (dim_seller) with its health row; None when unknown."""
-    found = _rows(conn, SELLER, {"s": slug})
+    found = await _rows(conn, SELLER, {"s": slug})
     if not found:
         return None
-    health = _rows(conn, SELLER_HEALTH, {"seller": slug})
+    health = await _rows(conn, SELLER_HEALTH, {"seller": slug})
     return {**found[0], "health": health[0] if health else None}
 
 
-def seller_health(conn: Connection) -> list[dict[str, Any]]:
-    return _rows(conn, SELLER_HEALTH, {"seller": None})
+async def seller_health(conn: Conn) -> list[dict[str, Any]]:
+    return await _rows(conn, SELLER_HEALTH, {"seller": None})
 
 
 DEALS = text("""
@@ -209,37 +207,44 @@ ORDER BY drop_pct DESC, seller, offer_key
 LIMIT :limit""")
 
 
-def deals(conn: Connection, *, min_drop_pct: Decimal, seller: str | None, limit: int) -> list[dict[str, Any]]:
+async def deals(conn: Conn, *, min_drop_pct: Decimal, seller: str | None, limit: int) -> list[dict[str, Any]]:
     params = {"min_drop": min_drop_pct, "seller": seller, "limit": limit}
-    return _rows(conn, DEALS, params)
+    return await _rows(conn, DEALS, params)
 
 
 DATA_VERSION = text("SELECT version, built_at FROM marts.data_version LIMIT 1")
 
 
-def data_version(conn: Connection) -> tuple[str, datetime] | None:
+async def data_version(conn: Conn) -> tuple[str, datetime] | None:
     """(version, built_at) of the marts' last dbt build; None before the first one."""
-    row = conn.execute(DATA_VERSION).first()
-    return None if row is None else (str(row.version), row.built_at)
+    rows = await _rows(conn, DATA_VERSION)
+    return (str(rows[0]["version"]), rows[0]["built_at"]) if rows else None
 
 
 INSERT_SCRAPE_REQUEST = text("""
 INSERT INTO app.scrape_requests (id, seller, requested_by, note) VALUES (:id, :seller, :by, :note)""")
 
 
-def insert_scrape_request(
-    conn: Connection, *, seller: str, note: str | None, requested_by: str
+async def insert_scrape_request(
+    conn: Conn, *, seller: str, note: str | None, requested_by: str
 ) -> uuid.UUID | None:
     """A pending request for a seller of marts.dim_seller (None when unknown), with an id made here: the API
     role may insert into app but not read it (no RETURNING)."""
-    if conn.execute(text("SELECT 1 FROM marts.dim_seller WHERE seller = :s"), {"s": seller}).first() is None:
+    if not await _rows(conn, SELLER, {"s": seller}):
         return None
     request_id = uuid.uuid4()
-    conn.execute(
-        INSERT_SCRAPE_REQUEST, {"id": request_id, "seller": seller, "by": requested_by, "note": note}
-    )
+    params = {"id": request_id, "seller": seller, "by": requested_by, "note": note}
+    await conn.execute(_sql(INSERT_SCRAPE_REQUEST), params)
     return request_id
 
 
-def ping(conn: Connection) -> None:
-    conn.execute(text("SELECT 1"))
+UNSUBSCRIBE = text("SELECT app.unsubscribe(:token) AS done")
+
+
+async def unsubscribe(conn: Conn, token: str) -> bool:
+    """app.unsubscribe: True when the token was a user's (they are unsubscribed now, or were already)."""
+    return bool((await _rows(conn, UNSUBSCRIBE, {"token": token}))[0]["done"])
+
+
+async def ping(conn: Conn) -> None:
+    await conn.execute("SELECT 1")

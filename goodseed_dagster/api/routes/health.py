@@ -8,29 +8,41 @@ API out because one shop is down, which the demo's deliberately closed shop alwa
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+import psycopg
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.exc import SQLAlchemyError
 
+from goodseed_dagster.api.deps import read
 from goodseed_dagster.api.schemas import Health, SellerFreshness
 from goodseed_dagster.db import queries
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Degraded."}})
-def health(request: Request) -> Health | JSONResponse:
+async def _marts(
+    conn: queries.Conn,
+) -> tuple[tuple[str, datetime] | None, list[dict[str, Any]]] | str:
+    """(data version, seller health), or why the marts cannot be read; raises when the database cannot be."""
+    await queries.ping(conn)
     try:
-        with request.app.state.read_engine.connect() as conn:
-            queries.ping(conn)
-            try:
-                version = queries.data_version(conn)
-                rows = queries.seller_health(conn)
-            except SQLAlchemyError as e:
-                return _degraded("ok", f"marts unavailable: {type(e).__name__}")
-    except SQLAlchemyError as e:
+        return await queries.data_version(conn), await queries.seller_health(conn)
+    except psycopg.Error as e:
+        return f"marts unavailable: {type(e).__name__}"
+
+
+@router.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Degraded."}})
+async def health(request: Request) -> Health | JSONResponse:
+    try:
+        marts = await read(request, _marts)
+    except psycopg.Error as e:
         return _degraded(f"unavailable: {type(e).__name__}")
+    if isinstance(marts, str):
+        return _degraded("ok", marts)
+    version, rows = marts
     sellers = [SellerFreshness(**r) for r in rows if r["is_enabled"]]
     body = Health(
         status="ok" if version is not None and any(s.is_fresh for s in sellers) else "degraded",

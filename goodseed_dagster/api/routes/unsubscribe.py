@@ -15,10 +15,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
-from sqlalchemy import Connection, text
 
 from goodseed_dagster.api.deps import write
 from goodseed_dagster.api.schemas import Error
+from goodseed_dagster.db import queries
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 Token = Query(min_length=3, max_length=200, description="The token of the email's List-Unsubscribe link.")
@@ -28,10 +28,6 @@ TOKEN_SHAPE = re.compile(r"[0-9]{1,18}\.[0-9a-f]{64}")  # what signing.unsubscri
 
 class Unsubscribed(BaseModel):
     unsubscribed: bool
-
-
-def _unsubscribe(conn: Connection, token: str) -> bool:
-    return bool(conn.execute(text("SELECT app.unsubscribe(:token)"), {"token": token}).scalar())
 
 
 @router.get("/unsubscribe", response_class=HTMLResponse, responses={200: {"content": {"text/html": {}}}})
@@ -55,6 +51,6 @@ async def confirm_page(token: str = Token) -> HTMLResponse:
 )
 async def unsubscribe(request: Request, token: str = Token) -> Unsubscribed:
     """One-click unsubscribe (RFC 8058); repeating it is harmless."""
-    if not TOKEN_SHAPE.fullmatch(token) or not await write(request, _unsubscribe, token):
+    if not TOKEN_SHAPE.fullmatch(token) or not await write(request, queries.unsubscribe, token):
         raise HTTPException(status_code=404, detail="unknown unsubscribe link", headers=NO_STORE)
     return Unsubscribed(unsubscribed=True)
