@@ -29,8 +29,10 @@ def once_missing() -> dg.AutomationCondition:
     dropped): asked for once, not again after a failed attempt (the next update or cron tick retries)."""
     missing = dg.AutomationCondition.missing()
     return (
-        (missing & dg.AutomationCondition.initial_evaluation()) | missing.newly_true()
-    ).since(dg.AutomationCondition.newly_requested()).with_label("once_missing")
+        ((missing & dg.AutomationCondition.initial_evaluation()) | missing.newly_true())
+        .since(dg.AutomationCondition.newly_requested())
+        .with_label("once_missing")
+    )
 
 
 def after_upstream() -> dg.AutomationCondition:
@@ -39,9 +41,15 @@ def after_upstream() -> dg.AutomationCondition:
     Unlike `eager()`, a dependency that was never materialized (a seller just added, not crawled yet) does
     not hold the rebuild back, and while any seller's crawl is queued or running it waits, so the daily crawl
     of fifty sellers leads to one rebuild, not fifty. A failed blocking check upstream stops it.
+
+    "Updated since last requested", not `since_last_handled()`: that one also resets on the target's own
+    update, so a dependency rebuilt by another run that ends in the same tick window as the target's own
+    run was lost (the notification batches missed the marts' rebuild after the crawls, bench/refresh.py).
+    Dependencies updated by the target's own run do not count (`any_deps_updated` ignores them).
     """
+    requested = dg.AutomationCondition.newly_requested() | dg.AutomationCondition.initial_evaluation()
     return (
-        (dg.AutomationCondition.any_deps_updated().since_last_handled() | once_missing())
+        (dg.AutomationCondition.any_deps_updated().since(requested.with_label("requested")) | once_missing())
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
         & dg.AutomationCondition.all_deps_blocking_checks_passed()

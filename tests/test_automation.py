@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
+from dagster._core.events import StepMaterializationData
 from pipeline_harness import DEFS
 
 from goodseed_dagster.automation import CRAWL_RETRY, OWNERS
@@ -44,10 +45,32 @@ def materialized(instance: dg.DagsterInstance, key: str, partition: str | None =
         )
 
 
+def ran(instance: dg.DagsterInstance, keys: set[str]) -> None:
+    """One run of `keys`, as automation launches a tick's requests: each materialized, its checks passing.
+    (The run matters: a dependency updated by the target's own run does not trigger the target again.)"""
+    selection = frozenset(dg.AssetKey.from_user_string(k) for k in keys)
+    run = instance.create_run_for_job(DEFS.resolve_implicit_global_asset_job_def(), asset_selection=selection)
+    for key in selection:
+        event = dg.DagsterEvent(
+            dg.DagsterEventType.ASSET_MATERIALIZATION.value,
+            run.job_name,
+            event_specific_data=StepMaterializationData(dg.AssetMaterialization(key)),
+        )
+        instance.report_dagster_event(event, run.run_id)
+        for check in GRAPH.get(key).check_keys:
+            evaluation = dg.AssetCheckEvaluation(asset_key=key, check_name=check.name, passed=True)
+            instance.report_dagster_event(
+                dg.DagsterEvent(dg.DagsterEventType.ASSET_CHECK_EVALUATION.value, run.job_name,
+                                event_specific_data=evaluation),
+                run.run_id,
+            )  # fmt: skip
+
+
 def settle(
     instance: dg.DagsterInstance, cursor: dg.AssetDaemonCursor | None
 ) -> tuple[list[set[str]], dg.AssetDaemonCursor]:
-    """Ticks until nothing more is requested, each tick's requests materialized: what ran, tick by tick."""
+    """Ticks until nothing more is requested, each tick's requests materialized in one run: what ran, tick by
+    tick."""
     ticks: list[set[str]] = []
     for _ in range(6):
         result = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=NOW, cursor=cursor)
@@ -55,8 +78,7 @@ def settle(
         if not requested(result):
             return ticks, cursor
         ticks.append(requested(result))
-        for key in ticks[-1]:
-            materialized(instance, key)
+        ran(instance, ticks[-1])
     raise AssertionError(f"automation never settles: {ticks}")
 
 
@@ -169,3 +191,18 @@ def test_a_failed_blocking_check_stops_what_depends_on_it(instance: dg.DagsterIn
     ran = {key for t in ticks for key in t}
     assert "fct_offer_current" not in ran and "best_price_per_strain" not in ran
     assert "strain_catalogue" in ran or "strain_catalogue" in requested(tick)  # not downstream of the check
+
+
+def test_a_dependency_rebuilt_by_another_run_is_not_lost_to_the_targets_own_update(
+    instance: dg.DagsterInstance,
+) -> None:
+    """Two runs end before the next tick: one built the notification batches with part of the marts, the other
+    rebuilt a mart the batches read. The batches' own update must not swallow that mart's: they rebuild."""
+    _, cursor = settle(instance, None)
+    ran(instance, {"notification_batches", "price_drops"})
+    ran(instance, {"fct_offer_current"})
+    tick = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=NOW, cursor=cursor)
+    assert "notification_batches" in requested(tick)
+    ran(instance, requested(tick))  # and once rebuilt, nothing more
+    again = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=NOW, cursor=tick.cursor)
+    assert requested(again) == set()
