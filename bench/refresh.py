@@ -322,7 +322,14 @@ def wait_for_refresh(
             if all(e is not None and e.timestamp > last_crawl for e in built) and quiet > SETTLE_S:
                 return records  # and no further automation wave came
             if time.time() - max(r.end_time or 0 for r in records) > QUIET_S:
-                log(f"no run for {QUIET_S:.0f}s and the marts not all rebuilt (a failed run?): stopping")
+                log(
+                    f"no run for {QUIET_S:.0f}s and not all rebuilt (a failed run?): stopping; missing "
+                    + ", ".join(
+                        k.to_user_string()
+                        for k, e in zip(marts, built, strict=True)
+                        if e is None or e.timestamp <= last_crawl
+                    )
+                )
                 return records
         if time.monotonic() > deadline:
             log(f"timeout: {len(done)}/{sellers} crawls done, {len(busy)} runs busy")
@@ -419,7 +426,7 @@ def _group(runs: list[RunTimes]) -> dict[str, list[RunTimes]]:
 def prepare_steady_state(settings: Any, sellers: list[str]) -> list[Any]:
     """seller_sources, fx_rates, the seller partitions, the catalogue, the dbt models and the notification
     batches (no offers yet), as on a deployment that ran before; returns the keys of the marts built from the
-    offers (the refresh ends when they are rebuilt)."""
+    offers and the notification batches (the refresh ends when they are rebuilt)."""
     import dagster as dg
 
     from goodseed_dagster.definitions import build_defs
@@ -447,7 +454,9 @@ def prepare_steady_state(settings: Any, sellers: list[str]) -> list[Any]:
         )
         if not built.success:
             raise SystemExit("bench/refresh.py: strain_catalogue / dbt models / notification_batches failed")
-    after_offers = dg.AssetSelection.groups("marts") & dg.AssetSelection.assets("offers").downstream()
+    after_offers = dg.AssetSelection.assets("offers").downstream() & (
+        dg.AssetSelection.groups("marts") | dg.AssetSelection.assets("notification_batches")
+    )
     return list(after_offers.resolve(defs.resolve_asset_graph()))
 
 

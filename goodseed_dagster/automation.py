@@ -56,6 +56,16 @@ def after_upstream() -> dg.AutomationCondition:
     ).with_label("after_upstream")
 
 
+def with_its_asset() -> dg.AutomationCondition:
+    """A check requested whenever its asset is. Without it, a run that automation starts for a partly
+    checked selection (seller_sources' own check beside dbt models) names its checks and leaves the dbt
+    tests out: the marts land untested, and `all_deps_blocking_checks_passed` then holds back everything
+    after them (bench/refresh.py: the notification batches never followed the crawl's marts)."""
+    return dg.AutomationCondition.any_deps_match(dg.AutomationCondition.will_be_requested()).with_label(
+        "with_its_asset"
+    )
+
+
 def on_schedule(settings: Settings) -> dg.AutomationCondition:
     """On the crawl's cron, and at once when never materialized (a new deployment)."""
     return (

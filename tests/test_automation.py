@@ -206,3 +206,17 @@ def test_a_dependency_rebuilt_by_another_run_is_not_lost_to_the_targets_own_upda
     ran(instance, requested(tick))  # and once rebuilt, nothing more
     again = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=NOW, cursor=tick.cursor)
     assert requested(again) == set()
+
+
+def test_the_cron_runs_dbt_tests_with_the_models_it_rebuilds(instance: dg.DagsterInstance) -> None:
+    """At the crawl's cron, sources and FX refresh and the dbt models after them rebuild in one run, with
+    seller_sources' own check: the models' dbt tests must be in that run too, or the marts land untested and
+    every blocking-check gate after them stays shut."""
+    _, cursor = settle(instance, None)
+    next_night = NOW.replace(hour=2, minute=1) + timedelta(days=1)
+    night = dg.evaluate_automation_conditions(DEFS, instance, evaluation_time=next_night, cursor=cursor)
+    rebuilt = {k for k in ASSET_KEYS if night.get_num_requested(k) and GRAPH.get(k).group_name == "marts"}
+    assert rebuilt, "the cron rebuilds marts"
+    checks = {s.key for s in night._requested_subsets if not s.is_empty}  # the result counts assets only
+    for key in rebuilt:
+        assert GRAPH.get(key).check_keys <= checks, key

@@ -17,6 +17,7 @@ from dagster_dbt import (
     group_from_dbt_resource_props_fallback_to_directory,
 )
 
+from goodseed_dagster import automation
 from goodseed_dagster.dbt_project import DBT_DIR, profiles_dir, require_manifest
 from goodseed_dagster.resources.postgres import Postgres
 
@@ -41,6 +42,17 @@ class GoodSeedTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return group_from_dbt_resource_props_fallback_to_directory(dbt_resource_props)
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        """dbt tests run whenever automation rebuilds their model (automation.with_its_asset)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        return spec._replace(automation_condition=automation.with_its_asset()) if spec else None
 
 
 @dbt_assets(manifest=require_manifest(), dagster_dbt_translator=GoodSeedTranslator(), project=dbt_project)
