@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     )
     api_max_age_s: int = Field(default=30, ge=0, description="Cache-Control max-age of API responses.")
     api_read_pool_size: int = Field(
-        default=16, ge=1, description="Read connections per API process, kept open; more requests at once queue."
+        default=16, ge=1, description="Most read connections per API process, opened as load needs them."
     )
     api_db_timeout_s: float = Field(
         default=5.0, gt=0, description="Seconds a request waits for a database connection before a 503."
