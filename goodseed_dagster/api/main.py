@@ -3,9 +3,11 @@ metrics, the rate limit and the response cache. Everything is built from one Set
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None, database: str | None = None) ->
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await db.open()
+        _freeze_startup_objects()
         try:
             yield
         finally:
@@ -83,6 +86,16 @@ def create_app(settings: Settings | None = None, database: str | None = None) ->
             allow_headers=["Authorization", "Content-Type", "If-None-Match"], expose_headers=["ETag", "Retry-After"],
         )  # fmt: skip
     return app
+
+
+@cache
+def _freeze_startup_objects() -> None:
+    """Once per process, the objects importing and building the app made (FastAPI's routes and models,
+    pydantic schemas, SQLAlchemy's statements: most of the heap) go to the permanent generation: each full
+    collection then walks only what requests allocate. Walking all of them paused the event loop 36-97 ms
+    every few seconds, the last tail at 8 connections (bench/api.py)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
