@@ -21,17 +21,15 @@ import argparse
 import resource
 import shutil
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
-import psutil
+from peak_rss import PeakRss
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import contextlib
 
 from goodseed_dagster.db import embedded
 from goodseed_dagster.db.engine import _with_driver
@@ -108,31 +106,6 @@ def build_marts(url: str, workdir: Path) -> None:
         assert p.materialize(DBT_MODELS).success
 
 
-class PeakRss:
-    """Peak summed RSS of a process tree (the Postgres server), sampled in a thread."""
-
-    def __init__(self, root_pid: int) -> None:
-        self.root, self.peak, self._stop = psutil.Process(root_pid), 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            procs = [self.root, *self.root.children(recursive=True)]
-            total = 0
-            for proc in procs:
-                with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-            self.peak = max(self.peak, total)
-
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=100_000)
@@ -167,7 +140,7 @@ def main() -> None:
             items: int = conn.execute(text("SELECT count(*) FROM app.watch_items")).scalar_one()
         log(f"loaded {args.users} users, {items} watch items")
         pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
-        with PeakRss(pid) as pg_rss:
+        with PeakRss(lambda: [pid], interval_s=0.2) as pg_rss:
             figures = []
             for label in ("fresh", "rerun"):
                 started = time.perf_counter()

@@ -42,16 +42,15 @@ import signal
 import subprocess
 import sys
 import sysconfig
-import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psutil
 import yaml
+from peak_rss import PeakRss
 
 from goodseed_dagster.market import Market, ShopSpec, serve
 from goodseed_dagster.market.shops import SHOPS
@@ -211,37 +210,6 @@ def stop_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-@dataclass
-class RssSampler:
-    """Peak summed RSS of the daemon's tree plus the Postgres server, and of this process (the market)."""
-
-    daemon_pid: int
-    pgdata: Path
-    peak_pipeline: int = 0
-    peak_self: int = 0
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def _tree(self, pid: int) -> list[psutil.Process]:
-        try:
-            root = psutil.Process(pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return []
-
-    def sample(self) -> None:
-        postmaster = int((self.pgdata / "postmaster.pid").read_text().split()[0])
-        total = 0
-        for p in self._tree(self.daemon_pid) + self._tree(postmaster):
-            with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
-        self.peak_pipeline = max(self.peak_pipeline, total)
-        self.peak_self = max(self.peak_self, psutil.Process().memory_info().rss)
-
-    def run(self) -> None:
-        while not self.stop.wait(0.5):
-            self.sample()
-
-
 # --------------------------------------------------------------------------------------------------
 # Runs and their event logs
 
@@ -344,7 +312,22 @@ def wait_for_refresh(
 # Report
 
 
-def report(runs: list[RunTimes], slots: int, tick: datetime, sampler: RssSampler, offers: int) -> None:
+def refresh_runs(runs: list[RunTimes], tick: datetime) -> list[RunTimes]:
+    """The refresh: the crawl runs and what automation started from the tick on. The periodic jobs (delivery
+    every 5 minutes, housekeeping) run on their own crons whatever the refresh does: left out, and said."""
+    kept = [
+        r for r in runs
+        if r.created >= tick.timestamp() and (r.job == "crawl_sellers" or r.tags.get("trigger") == "automation")
+    ]  # fmt: skip
+    other = [r for r in runs if r not in kept]
+    if other:
+        log(f"left out: {len(other)} runs not of the refresh ({', '.join(sorted({r.job for r in other}))})")
+    return kept
+
+
+def report(
+    runs: list[RunTimes], slots: int, tick: datetime, rss: tuple[PeakRss, PeakRss] | None, offers: int
+) -> None:
     if not runs:
         print("\n== refresh: no run was created ==")
         return
@@ -390,10 +373,12 @@ def report(runs: list[RunTimes], slots: int, tick: datetime, sampler: RssSampler
         extra = f"; crawl itself (raw_pages duration_s) {crawl:.1f}" if crawl else ""
         in_r = sum(r.in_run for r in group) / len(group)
         print(f"  {job} x{len(group)}: in run {in_r:.1f}s; steps {steps}{extra}")
-    print(
-        f"peak RSS: pipeline (daemon tree + Postgres) {sampler.peak_pipeline / 2**20:,.0f} MB; "
-        f"this process (market, poller, setup) {sampler.peak_self / 2**20:,.0f} MB"
-    )
+    if rss:
+        pipeline, market = rss
+        print(
+            f"peak RSS: pipeline (daemon tree + Postgres) {pipeline.peak / 2**20:,.0f} MB; "
+            f"this process (market, poller, setup) {market.peak / 2**20:,.0f} MB"
+        )
     ok_wall, ok_over = wall <= TARGET_WALL_S, overhead <= TARGET_OVERHEAD
     print(
         f"wall {wall / 60:.1f} min vs target <= {TARGET_WALL_S / 60:.0f} min: {'MET' if ok_wall else 'NOT MET'}"
@@ -478,33 +463,26 @@ def refresh(args: argparse.Namespace, url: str, market: AliasMarket, server_url:
     os.environ.update(GOODSEED_CRAWL_CRON=f"{tick.minute} {tick.hour} * * *", GOODSEED_TIMEZONE="UTC")
     since = datetime.now(UTC)
     daemon = start_daemon(dict(os.environ))
-    sampler = RssSampler(daemon.pid, HOME / "pgdata")
-    threading.Thread(target=sampler.run, daemon=True).start()
+    postmaster = int((HOME / "pgdata" / "postmaster.pid").read_text().split()[0])
+    pipeline = PeakRss(lambda: [daemon.pid, postmaster])  # the daemon's tree (runs, dbt) and Postgres
+    market_rss = PeakRss(lambda: [os.getpid()], children=False)  # the market, this poller, the setup
     try:
-        log(f"dagster-daemon started (pid {daemon.pid}); the crawl schedule fires at {tick:%H:%M} UTC")
-        with dg.DagsterInstance.get() as instance:
-            records = wait_for_refresh(instance, since, len(sellers), marts, args.timeout + LEAD_S + 60)
-            runs = [run_times(instance, r) for r in records]
+        with pipeline, market_rss:
+            log(f"dagster-daemon started (pid {daemon.pid}); the crawl schedule fires at {tick:%H:%M} UTC")
+            with dg.DagsterInstance.get() as instance:
+                records = wait_for_refresh(instance, since, len(sellers), marts, args.timeout + LEAD_S + 60)
+                runs = [run_times(instance, r) for r in records]
     finally:
-        sampler.stop.set()
         stop_group(daemon)
-    # the refresh: the crawl runs and what automation started after the tick; the periodic jobs (delivery,
-    # housekeeping) run on their own crons whatever the refresh does
-    refresh_runs = [
-        r for r in runs
-        if r.created >= tick.timestamp() and (r.job == "crawl_sellers" or r.tags.get("trigger") == "automation")
-    ]  # fmt: skip
-    other = [r for r in runs if r not in refresh_runs]
-    if other:
-        log(f"left out: {len(other)} runs not of the refresh ({', '.join(sorted({r.job for r in other}))})")
-    runs = refresh_runs
+    runs = refresh_runs(runs, tick)
     offers = sum(len(market.truth(s)) for s in sellers)
-    report(runs, args.concurrency, tick, sampler, offers)
+    report(runs, args.concurrency, tick, (pipeline, market_rss), offers)
     log(f"load average after: {os.getloadavg()}")
 
 
 def report_again(slots: int) -> None:
-    """The figures of a --keep run from its Dagster storage (no RSS, tick latency 0, offers as loaded)."""
+    """The figures of a --keep run from its Dagster storage (no RSS; the tick is the first crawl run's
+    minute; offers as loaded)."""
     import dagster as dg
     from sqlalchemy import text
 
@@ -516,18 +494,12 @@ def report_again(slots: int) -> None:
     try:
         dagster_home(url, slots)
         with dg.DagsterInstance.get() as instance:
-            records = [
-                r for r in instance.get_run_records() if r.dagster_run.tags.get("trigger") != "housekeeping"
-            ]
-            runs = [
-                run_times(instance, r)
-                for r in records
-                if not r.dagster_run.job_name.startswith("__ephemeral")
-            ]
+            runs = [run_times(instance, r) for r in instance.get_run_records()]
         with engine_for(url).connect() as conn:
             offers: int = conn.execute(text("SELECT count(*) FROM core.offers WHERE active")).scalar_one()
-        tick = datetime.fromtimestamp(min(r.created for r in runs), UTC)
-        report(runs, slots, tick, RssSampler(0, HOME / "pgdata"), offers)
+        first_crawl = min(r.created for r in runs if r.job == "crawl_sellers")
+        tick = datetime.fromtimestamp(first_crawl, UTC).replace(second=0, microsecond=0)  # the cron's minute
+        report(refresh_runs(runs, tick), slots, tick, None, offers)
     finally:
         engine_for.cache_clear()
         if not running:
