@@ -48,6 +48,9 @@ def build_defs(settings: Settings) -> dg.Definitions:
         schedules=[daily_crawl_sellers(settings)],
         sensors=[seller_sources_sensor, automation_sensor],
         resources=build_resources(settings),
+        # Every run's steps in its own process, one after another: a process per step would import the
+        # location again (~3 s) for steps of seconds; runs, not steps, share the cores (bench/refresh.py).
+        executor=dg.in_process_executor,
     )
     return dg.Definitions.merge(core, *(f.definitions(settings) for f in features))
 

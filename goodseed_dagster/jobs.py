@@ -6,8 +6,6 @@ crawl_sellers = dg.define_asset_job(
     "crawl_sellers",
     selection=dg.AssetSelection.assets("raw_pages", "listings", "offers"),
     description="Crawl one seller, extract its listings and merge its offers and price history.",
-    # three short steps in a row: a process per step costs more than the steps (bench/refresh.py)
-    executor_def=dg.in_process_executor,
 )
 
 reparse_seller = dg.define_asset_job(

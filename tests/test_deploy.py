@@ -306,4 +306,5 @@ def test_dev_instance_stores_runs_in_postgres_with_a_per_seller_limit(
     assert config["storage"]["postgres"]["postgres_url"] == {"env": "GOODSEED_DAGSTER_PG_URL"}
     per_seller = {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
     assert per_seller in config["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert config["run_launcher"]["class"] == "ForkingRunLauncher"  # its config schema checked above
     assert config["telemetry"] == {"enabled": False} and config["nux"] == {"enabled": False}

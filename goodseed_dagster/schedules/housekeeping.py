@@ -190,7 +190,6 @@ def jobs(settings: Settings) -> list[dg.JobDefinition]:
             name=name,
             description=doc,
             config=config,
-            executor_def=dg.in_process_executor,
             tags={"trigger": "housekeeping"},
         )
         for name, (graph, config, doc) in configs.items()

@@ -27,7 +27,6 @@ def deliver_job(settings: Settings) -> dg.JobDefinition:
     @dg.job(
         name="deliver_notifications",
         description="Send due notifications (app.outbox) by email and webhook.",
-        executor_def=dg.in_process_executor,
         tags={"trigger": "notifications"},
     )
     def deliver_notifications() -> None:
