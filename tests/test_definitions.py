@@ -8,7 +8,9 @@ import ast
 import copy
 import json
 import os
+import shutil
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,7 +49,9 @@ def test_definitions_resolve(built: dg.Definitions) -> None:
     assert {"seller_sources", "raw_pages", "listings", "offers", "fx_rates", "strain_catalogue"} <= keys
     checks = {c.name for c in graph.asset_check_keys}
     assert {"listing_count_stable", "offers_expectations", "sources_config_valid"} <= checks
-    assert {c.name for c in graph.asset_check_keys if graph.get_check_spec(c).blocking} >= {"listing_count_stable"}
+    assert {c.name for c in graph.asset_check_keys if graph.get_check_spec(c).blocking} >= {
+        "listing_count_stable"
+    }
     assert {j.name for j in built.jobs or []} >= {"crawl_sellers", "reparse_seller", "refresh_catalogue"}
     for name in ("crawl_sellers", "reparse_seller", "refresh_catalogue"):
         assert built.resolve_job_def(name) is not None
@@ -148,7 +152,11 @@ def test_a_new_source_without_meta_does_not_break_loading() -> None:
     loaded = dg.Definitions(assets=[models])
     dg.Definitions.validate_loadable(loaded)
     parents = loaded.resolve_asset_graph().get(dg.AssetKey("stg_core__offers")).parent_keys
-    assert parents == {dg.AssetKey("offers"), dg.AssetKey("strain_catalogue"), dg.AssetKey(["core", "fx_rates"])}
+    assert parents == {
+        dg.AssetKey("offers"),
+        dg.AssetKey("strain_catalogue"),
+        dg.AssetKey(["core", "fx_rates"]),
+    }
 
 
 def test_resources_come_from_settings_without_touching_the_environment(tmp_path: Path) -> None:
@@ -206,6 +214,45 @@ def test_dbt_runs_with_a_private_profile_that_renders_the_exact_credentials() ->
         "dbname": "goodseed_test",
         "type": "postgres",
     }
+
+
+def test_a_dbt_build_hands_its_parse_state_on_and_leaves_no_target_dir(tmp_path: Path) -> None:
+    """dbt reparses the whole project when the connection differs from its parse state's (`dbt parse` for
+    the manifest never has the run's): the next build must start from the last good build's state."""
+    url = make_url("postgresql+psycopg://builder@/goodseed_elsewhere?host=/tmp/nowhere")
+    state = tmp_path / "state"
+    state.mkdir()
+
+    def parse(target: Path) -> str:  # a build as dagster-dbt runs it: own target dir, the state copied in
+        target.mkdir()
+        if (state / dbt_project.PARTIAL_PARSE).exists():
+            shutil.copyfile(state / dbt_project.PARTIAL_PARSE, target / dbt_project.PARTIAL_PARSE)
+        with dbt_project.profiles_dir(url) as profiles:
+            args = ["parse", "--project-dir", str(dbt_project.DBT_DIR), "--profiles-dir", str(profiles)]
+            env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+            run = subprocess.run(
+                [dbt_project.DBT_EXECUTABLE, *args, "--target-path", str(target)],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=env,
+            )
+        return run.stdout
+
+    with dbt_project.build_target(tmp_path / "first", state):
+        assert "Unable to do partial parsing" in parse(tmp_path / "first")
+    assert not (tmp_path / "first").exists() and (state / dbt_project.PARTIAL_PARSE).exists()
+    kept = (state / dbt_project.PARTIAL_PARSE).read_bytes()
+
+    with pytest.raises(RuntimeError), dbt_project.build_target(tmp_path / "failed", state):
+        (tmp_path / "failed").mkdir()
+        (tmp_path / "failed" / dbt_project.PARTIAL_PARSE).write_bytes(b"a failed build's state")
+        raise RuntimeError("dbt build failed")
+    assert not (tmp_path / "failed").exists()
+    assert (state / dbt_project.PARTIAL_PARSE).read_bytes() == kept  # only a good build hands it on
+
+    with dbt_project.build_target(tmp_path / "second", state):
+        assert "Unable to do partial parsing" not in parse(tmp_path / "second")
 
 
 def test_a_missing_manifest_fails_with_how_to_prepare_it(

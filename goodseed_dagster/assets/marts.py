@@ -18,7 +18,7 @@ from dagster_dbt import (
 )
 
 from goodseed_dagster import automation
-from goodseed_dagster.dbt_project import DBT_DIR, profiles_dir, require_manifest
+from goodseed_dagster.dbt_project import DBT_DIR, build_target, profiles_dir, require_manifest
 from goodseed_dagster.resources.postgres import Postgres
 
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
@@ -62,4 +62,6 @@ def marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, pg: Postgres) 
     dim_seller, best_price_per_strain, and data_version last: the build's invocation_id, the API's cache key).
     Data tests are asset checks; in stock has one definition (dbt/macros/stock.sql)."""
     with profiles_dir(pg.engine.url) as profiles:
-        yield from dbt.cli(["build", "--profiles-dir", str(profiles)], context=context).stream()
+        invocation = dbt.cli(["build", "--profiles-dir", str(profiles)], context=context)
+        with build_target(invocation.target_path):
+            yield from invocation.stream()
