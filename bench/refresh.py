@@ -12,8 +12,8 @@
    Bytecode for the venv and the project under .goodseed/pycache, as an installed deployment has it
    (--no-bytecode: every process compiles from source, this environment's PYTHONDONTWRITEBYTECODE default).
 2. DAGSTER_HOME with the project's dagster.yaml (QueuedRunCoordinator, one run per partition, storage on
-   the embedded server's `_dagster` database), max_concurrent_runs = --concurrency; `dagster-daemon run`
-   as a child (no webserver), GOODSEED_POLITE=false, and the crawl cron set to the next whole minute at
+   the embedded server's `_dagster` database), max_concurrent_runs = --concurrency; a code server and
+   `dagster-daemon run` on it as children (as `goodseed demo`, no webserver), GOODSEED_POLITE=false, and the crawl cron set to the next whole minute at
    least 90 s away, so the daemon's scheduler fires `daily_crawl_sellers` (one run per seller) and the
    automation sensor everything after it (sources, FX, catalogue, dbt models), exactly as at 02:00.
 3. Timed: from the cron tick to the last run of the refresh finished (the crawl runs and the runs automation
@@ -22,7 +22,7 @@
    5 minutes, housekeeping) run on their own crons and are left out. Per run, from its event log:
    queue wait (created → RUN_STARTING), run process time (RUN_STARTING → end), and each step's
    STEP_START → STEP_SUCCESS/FAILURE. raw_pages' own duration_s (the crawl itself) is shown beside it.
-   Peak RSS: the daemon and all its children (code server, run and step processes, dbt) plus the
+   Peak RSS: the code server, the daemon and all its children (the fork server, runs, dbt) plus the
    Postgres server, sampled every 0.5 s (RSS summed, so shared pages count more than once).
 
 Orchestration share = 1 - (time inside steps) / (wall x run slots): everything that is not a stage
@@ -176,23 +176,28 @@ def compile_bytecode() -> None:
     os.environ["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
 
 
-def start_daemon(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """`dagster-daemon run` in its own process group (run, step and code-server processes stay in it)."""
+def start_dagster(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    """The code server, then `dagster-daemon run` on a workspace pointing at it, as `goodseed demo` runs
+    them (goodseed_dagster/code_server.py); each in its own process group (the daemon's holds the runs)."""
+    from goodseed_dagster import code_server
+
     logs = HOME / "logs"
     logs.mkdir(exist_ok=True)
-    with (logs / "dagster-daemon.log").open("ab") as out:
-        return subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "dagster-daemon"),
-                "run",
-                "-w",
-                str(PROJECT_ROOT / "workspace.yaml"),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    port = code_server.free_port()
+
+    def start(args: list[str], name: str) -> subprocess.Popen[bytes]:
+        with (logs / f"{name}.log").open("ab") as out:
+            return subprocess.Popen(
+                args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    server = start(code_server.command(port), "dagster-code-server")
+    code_server.wait_until_serving(port, server)
+    workspace = code_server.workspace(Path(env["DAGSTER_HOME"]), port)
+    daemon = start(
+        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(workspace)], "dagster-daemon"
+    )
+    return server, daemon
 
 
 def stop_group(proc: subprocess.Popen[bytes]) -> None:
@@ -358,6 +363,11 @@ def report(
     print(
         f"  + run processes outside steps {in_run - stage:.0f}s + slots idle or queued {wall * slots - in_run:.0f}s"
     )
+    waiting, empty = idle_slots(runs, slots, first, last)
+    print(
+        f"  idle slot-seconds: {waiting:.0f} while runs were queued (dequeue and launch), {empty:.0f} with none "
+        "queued (automation sensor latency; a run alone with nothing else runnable)"
+    )
     print(f"  runs only: {(in_run - stage) / in_run:.0%} of run time outside steps")
     boot = [r.first_step - r.starting for r in runs if r.first_step]
     print(
@@ -388,6 +398,23 @@ def report(
         f"{'MET' if ok_over else 'NOT MET'}"
     )
     print(f"targets: {'MET' if ok_wall and ok_over else 'NOT MET'}")
+
+
+def idle_slots(
+    runs: list[RunTimes], slots: int, first: float, last: float, dt: float = 0.05
+) -> tuple[float, float]:
+    """Slot-seconds no run occupied, split by whether any run was waiting in the queue at the time."""
+    waiting = empty = 0.0
+    t = first
+    while t < last:
+        busy = sum(r.starting <= t < r.end for r in runs)
+        idle = max(slots - busy, 0) * dt
+        if any(r.created <= t < r.starting for r in runs):
+            waiting += idle
+        else:
+            empty += idle
+        t += dt
+    return waiting, empty
 
 
 def _count(items: Any) -> dict[str, int]:
@@ -462,9 +489,10 @@ def refresh(args: argparse.Namespace, url: str, market: AliasMarket, server_url:
     tick = cron_minute(LEAD_S)
     os.environ.update(GOODSEED_CRAWL_CRON=f"{tick.minute} {tick.hour} * * *", GOODSEED_TIMEZONE="UTC")
     since = datetime.now(UTC)
-    daemon = start_daemon(dict(os.environ))
+    server, daemon = start_dagster(dict(os.environ))
     postmaster = int((HOME / "pgdata" / "postmaster.pid").read_text().split()[0])
-    pipeline = PeakRss(lambda: [daemon.pid, postmaster])  # the daemon's tree (runs, dbt) and Postgres
+    # the code server, the daemon's tree (runs, dbt) and Postgres
+    pipeline = PeakRss(lambda: [server.pid, daemon.pid, postmaster])
     market_rss = PeakRss(lambda: [os.getpid()], children=False)  # the market, this poller, the setup
     try:
         with pipeline, market_rss:
@@ -474,6 +502,7 @@ def refresh(args: argparse.Namespace, url: str, market: AliasMarket, server_url:
                 runs = [run_times(instance, r) for r in records]
     finally:
         stop_group(daemon)
+        stop_group(server)
     runs = refresh_runs(runs, tick)
     offers = sum(len(market.truth(s)) for s in sellers)
     report(runs, args.concurrency, tick, (pipeline, market_rss), offers)

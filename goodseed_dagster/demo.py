@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import SecretStr
 
+from goodseed_dagster import code_server
 from goodseed_dagster.alerts import AlertReceiver, summary_lines
 from goodseed_dagster.demo_notify import Readers, readers, seed
 from goodseed_dagster.demo_summary import print_alerts, print_summary
@@ -212,11 +213,17 @@ def _serve_forever(settings: Settings, env: dict[str, str], receiver: AlertRecei
     logs = settings.home / "logs"
     logs.mkdir(exist_ok=True)
     bin_dir = Path(sys.executable).parent
-    workspace = str(PROJECT_ROOT / "workspace.yaml")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with ExitStack() as stack:
+        port = code_server.free_port()
+        server = stack.enter_context(_child(code_server.command(port), env, logs / "dagster-code-server.log"))
+        try:
+            code_server.wait_until_serving(port, server)
+        except RuntimeError as e:
+            raise SystemExit(f"goodseed demo: {e}") from e
+        workspace = str(code_server.workspace(Path(env["DAGSTER_HOME"]), port))
         ui = stack.enter_context(
             _child(
                 [
@@ -249,7 +256,7 @@ def _serve_forever(settings: Settings, env: dict[str, str], receiver: AlertRecei
             for line in summary_lines(receiver.alerts()[seen:]):  # what the daemon's sensors raise meanwhile
                 say(f"alert: {line}")
                 seen += 1
-            if daemon.poll() is not None or ui.poll() is not None:
+            if daemon.poll() is not None or ui.poll() is not None or server.poll() is not None:
                 say("a Dagster process exited unexpectedly; stopping (see logs)")
                 break
         say("stopping ...")

@@ -107,7 +107,7 @@ def test_dbt_models_are_grouped_and_sources_map_through_their_meta(built: dg.Def
         "stg_core__strains": {"strain_catalogue"},
         "stg_core__price_history": {"offers"},
         "stg_core__quarantine": {"offers"},
-        "stg_core__crawls": {"raw_pages"},
+        "stg_core__crawls": {"offers"},
         "stg_core__strain_aliases": {"core/strain_aliases"},  # curated by hand: no asset writes it
     }
     # dbt tests stay asset checks, on staging and marts alike
@@ -253,6 +253,23 @@ def test_a_dbt_build_hands_its_parse_state_on_and_leaves_no_target_dir(tmp_path:
 
     with dbt_project.build_target(tmp_path / "second", state):
         assert "Unable to do partial parsing" not in parse(tmp_path / "second")
+
+
+def test_the_dbt_resource_knows_the_cli_version_dbt_itself_reports(built: dg.Definitions) -> None:
+    """DbtResource skips dagster-dbt's `dbt --version` per build: it must say what dbt would."""
+    from goodseed_dagster.resources.dbt import DbtResource
+
+    resource = (built.resources or {})["dbt"]
+    assert isinstance(resource, DbtResource)
+    # `dbt --version` itself asks PyPI for the latest release: ask the interpreter the dbt script runs on
+    interpreter = Path(resource.dbt_executable).read_text().splitlines()[0].removeprefix("#!").strip()
+    ask = [
+        interpreter,
+        "-c",
+        "from dbt.version import get_installed_version as v; print(v().to_version_string(skip_matcher=True))",
+    ]
+    reported = subprocess.run(ask, capture_output=True, text=True, check=True).stdout.strip()
+    assert str(resource._cli_version) == reported
 
 
 def test_a_missing_manifest_fails_with_how_to_prepare_it(
