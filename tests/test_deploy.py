@@ -21,12 +21,14 @@ from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import jsonschema
 import pytest
 import yaml
 from dagster._config import process_config
 from dagster._core.errors import DagsterInvalidConfigError
 from dagster._core.instance.config import dagster_instance_config
+from dagster._core.instance.ref import InstanceRef
 from dagster_postgres.utils import pg_url_from_config
 
 from goodseed_dagster.settings import PROJECT_ROOT
@@ -307,4 +309,20 @@ def test_dev_instance_stores_runs_in_postgres_with_a_per_seller_limit(
     per_seller = {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
     assert per_seller in config["concurrency"]["runs"]["tag_concurrency_limits"]
     assert config["run_launcher"]["class"] == "ForkingRunLauncher"  # its config schema checked above
+
+
+def test_dev_instance_queue_polls_twice_a_second_with_the_concurrency_limits(tmp_path: Path) -> None:
+    """PromptRunCoordinator replaces `run_queue`: the limits must still come from `concurrency:`."""
+    config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+    del config["storage"]  # the rest of the instance as the demo has it, storage in tmp_path
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
+        assert instance.run_coordinator is not None
+        assert instance.run_coordinator.dequeue_interval_seconds == 0.5
+        queue = instance.get_concurrency_config().run_queue_config
+        assert (
+            queue is not None
+            and queue.max_concurrent_runs == config["concurrency"]["runs"]["max_concurrent_runs"]
+        )
+        assert config["concurrency"]["runs"]["tag_concurrency_limits"] == queue.tag_concurrency_limits
     assert config["telemetry"] == {"enabled": False} and config["nux"] == {"enabled": False}
