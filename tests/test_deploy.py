@@ -31,6 +31,7 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 from dagster_postgres.utils import pg_url_from_config
 
+from goodseed_dagster.run_launcher import PromptRunCoordinator
 from goodseed_dagster.settings import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -317,8 +318,8 @@ def test_dev_instance_queue_polls_twice_a_second_with_the_concurrency_limits(tmp
     del config["storage"]  # the rest of the instance as the demo has it, storage in tmp_path
     (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
-        assert instance.run_coordinator is not None
-        assert instance.run_coordinator.dequeue_interval_seconds == 0.5
+        coordinator = instance.run_coordinator
+        assert isinstance(coordinator, PromptRunCoordinator) and coordinator.dequeue_interval_seconds == 0.5
         queue = instance.get_concurrency_config().run_queue_config
         assert (
             queue is not None
