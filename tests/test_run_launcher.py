@@ -64,6 +64,14 @@ def launch(
     return run.run_id
 
 
+def launch_waiting(instance: dg.DagsterInstance, workspace: WorkspaceRequestContext, tmp_path: Path) -> str:
+    """A run whose op says it started, then waits for an interrupt."""
+    started = tmp_path / "started"
+    run_id = launch(instance, workspace, fork_jobs.wait, started)
+    wait_for(started.exists)
+    return run_id
+
+
 def wait_for(condition: object, timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():  # type: ignore[operator]
@@ -92,15 +100,14 @@ def test_each_run_is_a_fork_of_the_server_that_preloaded_the_location(
     assert len({s["pid"] for s in seen} | {server, os.getpid()}) == 4
     for run_id, s in zip(run_ids, seen, strict=True):
         run = instance.get_run_by_id(run_id)
-        assert run is not None and Worker.of(run) is not None and Worker.of(run).pid == s["pid"]  # type: ignore[union-attr]
+        worker = Worker.of(run) if run is not None else None
+        assert worker is not None and worker.pid == s["pid"]
 
 
 def test_another_instance_terminates_the_run_and_sees_its_worker_die(
     instance: dg.DagsterInstance, workspace: WorkspaceRequestContext, tmp_path: Path
 ) -> None:
-    started = tmp_path / "started"
-    run_id = launch(instance, workspace, fork_jobs.wait, started)
-    wait_for(started.exists)
+    run_id = launch_waiting(instance, workspace, tmp_path)
 
     # the webserver's instance: a launcher that did not start the run
     with dg.DagsterInstance.from_ref(instance.get_ref()) as webserver:
@@ -122,9 +129,7 @@ def test_another_instance_terminates_the_run_and_sees_its_worker_die(
 def test_a_killed_worker_fails_the_health_check(
     instance: dg.DagsterInstance, workspace: WorkspaceRequestContext, tmp_path: Path
 ) -> None:
-    started = tmp_path / "started"
-    run_id = launch(instance, workspace, fork_jobs.wait, started)
-    wait_for(started.exists)
+    run_id = launch_waiting(instance, workspace, tmp_path)
     run = instance.get_run_by_id(run_id)
     assert run is not None
     worker = Worker.of(run)
