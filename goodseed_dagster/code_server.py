@@ -22,6 +22,7 @@ MODULE = "goodseed_dagster.definitions"
 
 
 def free_port() -> int:
+    """A port nothing listens on now (the demo's code server, tests, benchmarks)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import psutil
 import pytest
 from sqlalchemy import text
 
+from goodseed_dagster.code_server import free_port
 from goodseed_dagster.db import embedded
 from goodseed_dagster.db.engine import _with_driver, dagster_database, engine_for
 from goodseed_dagster.market import Market
@@ -30,11 +30,6 @@ SIZE = 25
 SENSORS = """{ sensorsOrError(repositorySelector: {repositoryLocationName: "goodseed", repositoryName: "__repository__"})
  { ... on Sensors { results { name sensorState { status } } } } }"""
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def demo_env(home: Path, new_database: Callable[[], str]) -> dict[str, str]:
