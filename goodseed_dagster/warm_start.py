@@ -29,6 +29,9 @@ def warm() -> None:
         for part in InstanceRef.from_dir(os.environ["DAGSTER_HOME"]):
             if isinstance(part, ConfigurableClassData):
                 importlib.import_module(part.module_name)
+    # and what an instance imports when it is made: its default defs-state storage (universal_pathlib)
+    importlib.import_module("dagster._core.storage.defs_state.blob_storage_state_storage")
+    importlib.import_module("upath")
 
 
 try:

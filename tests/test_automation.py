@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 from dagster._core.events import StepMaterializationData
+from dagster._core.storage.tags import PRIORITY_TAG
 from pipeline_harness import DEFS
 
 from goodseed_dagster.automation import CRAWL_RETRY, OWNERS
@@ -104,6 +105,7 @@ def test_daily_crawl_at_the_configured_time_and_zone_one_run_per_seller_keyed_by
         ("alpha", "2026-11-30:alpha", "alpha", "schedule"),
         ("beta", "2026-11-30:beta", "beta", "schedule"),
     ]
+    assert not any(PRIORITY_TAG in r.tags for r in runs)  # behind automation's rebuilds in the queue
     again = schedule.evaluate_tick(context)  # a re-evaluated tick asks for the same run keys: deduped
     assert [r.run_key for r in again.run_requests or []] == [r.run_key for r in tick.run_requests or []]
 
@@ -135,6 +137,8 @@ def test_the_automation_sensor_runs_by_default_over_every_asset() -> None:
         "weekly_digest",
     }
     assert all(graph.get(k).owners == OWNERS for k in keys)
+    # the queue starts its runs before the crawls queued at the cron (theirs have no priority tag: 0)
+    assert int(sensor.run_tags[PRIORITY_TAG]) > 0
 
 
 def test_crawl_steps_retry_with_backoff_and_jitter() -> None:

@@ -152,19 +152,23 @@ def validate_instance(instance: Mapping[str, Any], tmp_path: Path) -> Mapping[st
     """Dagster's instance loader, then each configurable class's config as rehydration processes it."""
     (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(dict(instance)))
     config, _ = dagster_instance_config(str(tmp_path))
-    for section in CLASS_SECTIONS:
-        if section not in config:
-            continue
-        klass = getattr(importlib.import_module(config[section]["module"]), config[section]["class"])
-        result = process_config(klass.config_type(), config[section].get("config") or {})
+    sections = {section: config[section] for section in CLASS_SECTIONS if section in config}
+    if "custom" in config.get("storage", {}):
+        sections["storage"] = config["storage"]["custom"]
+    for section, data in sections.items():
+        klass = getattr(importlib.import_module(data["module"]), data["class"])
+        result = process_config(klass.config_type(), data.get("config") or {})
         if not result.success:
-            raise DagsterInvalidConfigError(f"{section} config", result.errors, config[section])
+            raise DagsterInvalidConfigError(f"{section} config", result.errors, data)
     return config
 
 
 def _storage_url(config: Mapping[str, Any]) -> str:
     """The URL dagster-postgres connects with, env vars resolved: its driver must be psycopg2."""
-    storage = config["storage"]["postgres"] if "storage" in config else config["run_storage"]["config"]
+    if "storage" in config:
+        storage = config["storage"].get("postgres") or config["storage"]["custom"]["config"]
+    else:
+        storage = config["run_storage"]["config"]
     db = {
         k: PG_ENV[v["env"]] if isinstance(v, dict) and "env" in v else v
         for k, v in storage["postgres_db"].items()
@@ -219,7 +223,7 @@ def _break(instance: dict[str, Any], path: tuple[str, ...], bad_key: str) -> dic
     ("path", "bad_key"),
     [
         (("run_coordinator", "config", "max_concurrent_runs"), "max_concurent_runs"),
-        (("storage", "postgres", "postgres_db", "hostname"), "host"),
+        (("storage", "custom", "config", "postgres_db", "hostname"), "host"),
         (("run_retries", "max_retries"), "retries"),
         (("telemetry",), "telemetery"),
     ],
@@ -303,10 +307,11 @@ def test_docker_compose_config_validates() -> None:
 def test_dev_instance_stores_runs_in_postgres_with_a_per_seller_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The demo's dagster.yaml: Dagster's storage on Postgres (a psycopg2 URL from the environment)."""
+    """The demo's dagster.yaml: Dagster's storage on Postgres (a psycopg2 URL from the environment; the
+    pooled storage is exercised in test_dagster_storage)."""
     monkeypatch.setenv("GOODSEED_DAGSTER_PG_URL", "postgresql+psycopg2://postgres:@/goodseed_dagster?host=/s")
     config = validate_instance(yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text()), tmp_path)
-    assert config["storage"]["postgres"]["postgres_url"] == {"env": "GOODSEED_DAGSTER_PG_URL"}
+    assert config["storage"]["custom"]["config"]["postgres_url"] == {"env": "GOODSEED_DAGSTER_PG_URL"}
     per_seller = {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
     assert per_seller in config["concurrency"]["runs"]["tag_concurrency_limits"]
     assert config["run_launcher"]["class"] == "ForkingRunLauncher"  # its config schema checked above
