@@ -1,11 +1,12 @@
-"""Dagster's Postgres storage with its connections kept: the instance storage of `make demo` and the bench.
+"""Dagster's Postgres storage with its connections kept: the instance storage of `make demo`, the bench and
+docker compose.
 
 dagster-postgres opens a new connection for every storage call (SQLAlchemy NullPool) everywhere but in the
 webserver. A seller's run writes ~35 events and reads its checks' history: ~150 connections, each a new
 Postgres backend (~3 ms here), and the daemon does the same twice a second for the run queue. This is that
-storage with one pooled connection per storage (the webserver's own setting, `optimize_for_webserver`),
-checked before use so a restarted Postgres costs a reconnect, not a failed call. Same tables, same
-migrations: `storage: postgres:` (deploy/) and this read and write the same database.
+storage with one pooled connection per storage, as Dagster's webserver keeps, checked before use so a
+restarted Postgres costs a reconnect, not a failed call. Same tables, same migrations: the stock
+`storage: postgres:` (Helm) and this read and write the same database.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from dagster._serdes import ConfigurableClassData
 from dagster_postgres import DagsterPostgresStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
-POOL_SIZE = (
-    1  # per storage (runs, events, schedules) and process; concurrent callers get overflow connections
-)
+POOL_SIZE = 1  # per storage (runs, events, schedules) and process; concurrent callers get overflow ones
 MAX_OVERFLOW = 8  # opened when the pooled one is busy (the daemon's threads), closed when returned
 POOL_RECYCLE_S = 3600
 
