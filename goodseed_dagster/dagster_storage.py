@@ -20,7 +20,7 @@ from dagster_postgres import DagsterPostgresStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
 POOL_SIZE = 1  # per storage (runs, events, schedules) and process; concurrent callers get overflow ones
-MAX_OVERFLOW = 8  # opened when the pooled one is busy (the daemon's threads), closed when returned
+MAX_OVERFLOW = -1  # unbounded, as stock: a busy pool opens another (closed when returned), never makes a call wait
 POOL_RECYCLE_S = 3600
 
 
